@@ -1,0 +1,59 @@
+/** Prometheus metrics of the node: process metrics plus per-component gauges read at scrape time. */
+import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
+import type { ChildStatus } from '../defs/child.js';
+
+/** What the metrics read from the core at scrape time. */
+export interface MetricsSources {
+  children(): ChildStatus[];
+  sseClients(): number;
+  eventsPublished(): number;
+}
+
+/** A registry per core (no global default registry: several cores may share a test process). */
+export function createMetrics(src: MetricsSources): { registry: Registry; httpRequests: Counter<'status'> } {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: 'cupola_' });
+  new Gauge({
+    name: 'cupola_children',
+    help: 'Supervised child processes by state',
+    labelNames: ['state'] as const,
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const c of src.children()) this.inc({ state: c.state });
+    },
+  });
+  new Gauge({
+    name: 'cupola_child_restarts',
+    help: 'Restarts of each supervised child since it was added',
+    labelNames: ['name'] as const,
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const c of src.children()) this.set({ name: c.name }, c.restarts);
+    },
+  });
+  new Gauge({
+    name: 'cupola_sse_clients',
+    help: 'Open Server-Sent Events connections',
+    registers: [registry],
+    collect() {
+      this.set(src.sseClients());
+    },
+  });
+  new Gauge({
+    name: 'cupola_events_published',
+    help: 'Id of the newest stored event on the bus',
+    registers: [registry],
+    collect() {
+      this.set(src.eventsPublished());
+    },
+  });
+  const httpRequests = new Counter({
+    name: 'cupola_http_requests_total',
+    help: 'HTTP requests answered, by status class',
+    labelNames: ['status'] as const,
+    registers: [registry],
+  });
+  return { registry, httpRequests };
+}

@@ -1,0 +1,249 @@
+/** The composition root: builds the components for the node's role(s), starts them in order, stops them in reverse. */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { AuthService } from './api/auth/auth-service.js';
+import { ApiError } from './api/errors.js';
+import type { ApplyResult, ConfigControl } from './api/routes/config.js';
+import { ApiServer } from './api/server.js';
+import { touches } from './config/diff.js';
+import { configJsonSchema } from './config/fields.js';
+import type { LoadedConfig } from './config/load.js';
+import { redactConfig } from './config/redact.js';
+import type { Config } from './config/schema.js';
+import { ConfigService, PinnedFieldError } from './config/service.js';
+import type { NodeInfo, Role } from './defs/node.js';
+import { EventBus } from './events/bus.js';
+import { createLogger, type Logger, type LoggerHandle } from './log/logger.js';
+import { DataDirLock } from './store/data-dir-lock.js';
+import { Store } from './store/store.js';
+import { Supervisor } from './supervisor/supervisor.js';
+import { PACKAGE_ROOT, VERSION } from './version.js';
+
+/** A part of the core with a lifecycle. `keys` are the config prefixes it reads; `reconfigure` applies them live. */
+interface Component {
+  name: string;
+  keys: string[];
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  reconfigure?(): void;
+}
+
+/** Options of createCore beyond the config. */
+export interface CoreOptions {
+  /** Use this logger instead of creating one (stdout + rotating file). */
+  logger?: LoggerHandle;
+  /** Built UI directory; defaults to dist/renderer next to the package. */
+  uiDir?: string | null;
+  /** SSE heartbeat interval (tests shorten it). */
+  heartbeatMs?: number;
+}
+
+function rolesOf(role: Config['node']['role']): Role[] {
+  return role === 'all' ? ['slave', 'compressor', 'master'] : [role];
+}
+
+function defaultUiDir(): string | null {
+  const dir = join(PACKAGE_ROOT, 'dist', 'renderer');
+  return existsSync(join(dir, 'index.html')) ? dir : null;
+}
+
+/** One Cupola node. Constructed with its config; start() and stop() do the work. */
+export class Core {
+  readonly bus: EventBus;
+  private readonly settings: ConfigService;
+  private logHandle: LoggerHandle | null = null;
+  private components: Component[] = [];
+  private started: Component[] = [];
+  private startedAt = new Date();
+  private password: string | null = null;
+  private api: ApiServer | null = null;
+  private supervisor: Supervisor | null = null;
+  private stopping: Promise<void> | null = null;
+
+  constructor(
+    private readonly loaded: LoadedConfig,
+    private readonly options: CoreOptions = {},
+  ) {
+    this.settings = new ConfigService(loaded);
+    this.bus = new EventBus(loaded.config.api.eventHistory);
+  }
+
+  /** The running config. */
+  get config(): Config {
+    return this.settings.config;
+  }
+
+  /** The API's base URL once started (`http://127.0.0.1:8080`). */
+  get url(): string {
+    return this.api?.url ?? '';
+  }
+
+  /** The logger (valid after start()). */
+  get log(): Logger {
+    if (!this.logHandle) throw new Error('core is not started');
+    return this.logHandle.log;
+  }
+
+  /** The admin password generated at first start, returned once and then forgotten. */
+  takeGeneratedPassword(): string | null {
+    const p = this.password;
+    this.password = null;
+    return p;
+  }
+
+  /** Identity of this node for the API and peers. */
+  nodeInfo(): NodeInfo {
+    const c = this.config;
+    return {
+      name: c.node.name,
+      site: c.node.site,
+      roles: rolesOf(c.node.role),
+      version: VERSION,
+      startedAt: this.startedAt.toISOString(),
+      uptimeS: Math.round((Date.now() - this.startedAt.getTime()) / 1000),
+      pid: process.pid,
+    };
+  }
+
+  /** Starts every component in order; on failure stops what had started and rethrows. */
+  async start(): Promise<void> {
+    const c = this.config;
+    this.startedAt = new Date();
+    this.logHandle =
+      this.options.logger ??
+      createLogger({ level: c.log.level, dir: join(c.dataDir, 'logs'), fileMaxBytes: c.log.fileMaxBytes, fileCount: c.log.fileCount });
+    this.components = this.build();
+    try {
+      for (const component of this.components) {
+        await component.start();
+        this.started.push(component);
+      }
+    } catch (err) {
+      await this.stopStarted();
+      if (!this.options.logger) await this.logHandle.close();
+      this.logHandle = null;
+      throw err;
+    }
+    this.bus.emit('node.started', { name: c.node.name, roles: rolesOf(c.node.role), version: VERSION });
+    this.log.info({ url: this.url, roles: rolesOf(c.node.role), dataDir: c.dataDir, version: VERSION }, 'cupola started');
+  }
+
+  /** Stops every started component in reverse order; safe to call twice. */
+  stop(reason = 'stop requested'): Promise<void> {
+    this.stopping ??= (async () => {
+      if (this.started.length) this.bus.emit('node.stopping', { reason });
+      this.logHandle?.log.info({ reason }, 'cupola stopping');
+      await this.stopStarted();
+      this.logHandle?.log.info('cupola stopped');
+      if (!this.options.logger) await this.logHandle?.close();
+    })();
+    return this.stopping;
+  }
+
+  private async stopStarted(): Promise<void> {
+    for (const component of [...this.started].reverse()) {
+      try {
+        await component.stop();
+      } catch (err) {
+        this.logHandle?.log.error({ err, component: component.name }, 'component failed to stop cleanly');
+      }
+    }
+    this.started = [];
+  }
+
+  /** Validates, persists and applies a config patch; components whose fields changed are restarted afterwards. */
+  async applyConfig(patch: Record<string, unknown>): Promise<{ result: ApplyResult; after: () => Promise<void> }> {
+    let change;
+    try {
+      change = this.settings.change(patch);
+    } catch (err) {
+      if (err instanceof PinnedFieldError) throw new ApiError(409, 'pinned_field', err.message, err.field);
+      throw err;
+    }
+    this.settings.commit(change.next);
+    const live = change.changed.filter((p) => !change.restartRequired.includes(p));
+    const affected = this.started.filter((comp) => touches(live, comp.keys));
+    const restarted: string[] = [];
+    for (const comp of affected) {
+      if (comp.reconfigure) comp.reconfigure();
+      else restarted.push(comp.name);
+    }
+    const result = { changed: change.changed, restarted, restartRequired: change.restartRequired };
+    this.bus.emit('config.changed', result);
+    this.log.info(result, 'config changed');
+    const after = async () => {
+      for (const name of restarted) {
+        const comp = this.started.find((x) => x.name === name);
+        if (!comp) continue;
+        try {
+          await comp.stop();
+          await comp.start();
+        } catch (err) {
+          this.log.error({ err, component: name }, 'component failed to restart after a config change');
+        }
+      }
+    };
+    return { result, after };
+  }
+
+  private configControl(): ConfigControl {
+    return {
+      redacted: () => redactConfig(this.config),
+      pinned: () => this.settings.pinned(),
+      schema: () => configJsonSchema(),
+      apply: (patch) => this.applyConfig(patch),
+    };
+  }
+
+  /** The components of this node, in start order. Role components join here in later releases. */
+  private build(): Component[] {
+    const c = this.config;
+    const log = this.log;
+    const lock = new DataDirLock(c.dataDir);
+    const store = new Store(c.dataDir);
+    const supervisor = new Supervisor({ log: log.child({ component: 'supervisor' }), bus: this.bus, options: c.supervisor, runDir: join(c.dataDir, 'run') });
+    const auth = new AuthService(store, c.auth);
+    this.supervisor = supervisor;
+    const api = new ApiServer({
+      options: c.api,
+      auth,
+      authOptions: () => this.config.auth,
+      store,
+      bus: this.bus,
+      log,
+      config: this.configControl(),
+      uiDir: this.options.uiDir === undefined ? defaultUiDir() : this.options.uiDir,
+      version: VERSION,
+      heartbeatMs: this.options.heartbeatMs,
+      nodeInfo: () => this.nodeInfo(),
+      readiness: () => Object.fromEntries(this.components.map((x) => [x.name, this.started.includes(x)])),
+      children: () => supervisor.list(),
+    });
+    this.api = api;
+    return [
+      { name: 'data-dir-lock', keys: [], start: async () => lock.acquire(), stop: async () => lock.release() },
+      { name: 'log', keys: ['log.level'], start: async () => {}, stop: async () => {}, reconfigure: () => (log.level = this.config.log.level) },
+      { name: 'store', keys: [], start: async () => store.start(), stop: async () => store.stop() },
+      { name: 'supervisor', keys: ['supervisor'], start: () => supervisor.start(), stop: () => supervisor.stop(), reconfigure: () => {} },
+      {
+        name: 'auth',
+        keys: ['auth'],
+        start: async () => {
+          const { generatedPassword } = await auth.start();
+          if (generatedPassword) this.password = generatedPassword;
+        },
+        stop: async () => {},
+      },
+      { name: 'api', keys: ['api'], start: () => api.start(), stop: () => api.stop() },
+    ];
+  }
+}
+
+/** Creates a core from a loaded config (or a bare validated config, as the Electron shell may pass). */
+export function createCore(loaded: LoadedConfig | Config, options?: CoreOptions): Core {
+  const full: LoadedConfig =
+    'fileValues' in loaded
+      ? loaded
+      : { config: loaded, file: join(loaded.dataDir, 'cupola.yaml'), fileValues: {}, pinned: new Map(), overrides: new Map() };
+  return new Core(full, options);
+}

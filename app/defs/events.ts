@@ -1,0 +1,32 @@
+/** Event types shared by the core's bus, the API's SSE stream and the renderer. Data shapes only, no logic. */
+import type { ChildProgress } from './child.js';
+import type { Role } from './node.js';
+
+/** Every event the core publishes, by type. */
+export interface EventMap {
+  'node.started': { name: string; roles: Role[]; version: string };
+  'node.stopping': { reason: string };
+  'config.changed': { changed: string[]; restarted: string[]; restartRequired: string[] };
+  'child.started': { name: string; pid: number; attempt: number };
+  'child.progress': { name: string; progress: ChildProgress };
+  'child.stalled': { name: string; pid: number; silentMs: number };
+  'child.exited': { name: string; pid: number; code: number | null; signal: string | null; uptimeMs: number };
+  'child.restarting': { name: string; attempt: number; delayMs: number };
+  'child.gave-up': { name: string; attempts: number; reason: string };
+  'auth.token-created': { id: string; name: string };
+  'auth.token-revoked': { id: string };
+}
+
+/** One of the keys of EventMap. */
+export type EventType = keyof EventMap;
+
+/** An event as stored in the ring buffer and sent over SSE. `id` is 0 for volatile events (not resumable). */
+export interface BusEvent<K extends EventType = EventType> {
+  id: number;
+  type: K;
+  time: string;
+  data: EventMap[K];
+}
+
+/** Event types that are delivered live but never kept for Last-Event-ID resume (high rate, only the latest matters). */
+export const VOLATILE_EVENTS: ReadonlySet<EventType> = new Set<EventType>(['child.progress']);
