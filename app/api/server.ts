@@ -114,6 +114,8 @@ export class ApiServer {
           connectSrc: ["'self'"],
           workerSrc: ["'self'", 'blob:'],
           frameAncestors: ["'none'"],
+          // The appliance serves plain HTTP on 127.0.0.1 or a LAN; upgrading would break it.
+          upgradeInsecureRequests: null,
         },
       },
       crossOriginEmbedderPolicy: false,
