@@ -1,0 +1,65 @@
+/** One-line, human wording of each bus event for the feed. */
+import type { BusEvent, EventType } from '../../../app/defs/events.js';
+
+/** How loud a feed row is. */
+export type Severity = 'info' | 'warn' | 'error';
+
+/** BusEvent as a discriminated union, so a switch on `type` narrows `data`. */
+type AnyBusEvent = { [K in EventType]: BusEvent<K> }[EventType];
+
+/** Text and severity for one event. */
+export function describeEvent(event: BusEvent): { text: string; severity: Severity } {
+  const e = event as AnyBusEvent;
+  switch (e.type) {
+    case 'node.started':
+      return { text: `Node ${e.data.name} started (${e.data.roles.join(', ')}, v${e.data.version})`, severity: 'info' };
+    case 'node.stopping':
+      return { text: `Node stopping: ${e.data.reason}`, severity: 'warn' };
+    case 'config.changed': {
+      const pending = e.data.restartRequired.length
+        ? `; restart required for ${e.data.restartRequired.join(', ')}`
+        : '';
+      return {
+        text: `Config changed: ${e.data.changed.join(', ') || 'nothing'}${pending}`,
+        severity: pending ? 'warn' : 'info',
+      };
+    }
+    case 'child.started':
+      return { text: `${e.data.name} started (pid ${e.data.pid}, attempt ${e.data.attempt})`, severity: 'info' };
+    case 'child.progress':
+      return { text: `${e.data.name} progress`, severity: 'info' };
+    case 'child.stalled':
+      return {
+        text: `${e.data.name} stalled: no output for ${Math.round(e.data.silentMs / 1000)} s`,
+        severity: 'warn',
+      };
+    case 'child.exited': {
+      const how = e.data.signal ? `signal ${e.data.signal}` : `code ${e.data.code}`;
+      return { text: `${e.data.name} exited (${how})`, severity: e.data.code === 0 ? 'info' : 'warn' };
+    }
+    case 'child.restarting':
+      return {
+        text: `${e.data.name} restarting in ${(e.data.delayMs / 1000).toFixed(1)} s (attempt ${e.data.attempt})`,
+        severity: 'warn',
+      };
+    case 'child.gave-up':
+      return { text: `${e.data.name} gave up after ${e.data.attempts} attempts: ${e.data.reason}`, severity: 'error' };
+    case 'auth.token-created':
+      return { text: `API token "${e.data.name}" created`, severity: 'info' };
+    case 'auth.token-revoked':
+      return { text: `API token ${e.data.id} revoked`, severity: 'warn' };
+    default:
+      // A core newer than this UI: show the raw type rather than nothing.
+      return { text: String((event as { type: string }).type), severity: 'info' };
+  }
+}
+
+/** `1d 02:03:04`-style uptime for operators scanning a wall of nodes. */
+export function formatUptime(totalSeconds: number): string {
+  const s = Math.max(0, Math.floor(totalSeconds));
+  const days = Math.floor(s / 86_400);
+  const hms = [Math.floor((s % 86_400) / 3600), Math.floor((s % 3600) / 60), s % 60]
+    .map((n) => String(n).padStart(2, '0'))
+    .join(':');
+  return days ? `${days}d ${hms}` : hms;
+}
