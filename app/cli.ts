@@ -7,8 +7,6 @@ import { configJsonSchema } from './config/fields.js';
 import { loadConfig, readConfigFile, validateConfig, type LoadOptions } from './config/load.js';
 import { redactConfig } from './config/redact.js';
 import { StoreError } from './store/database.js';
-import { runDemo } from './demo.js';
-import { serve } from './serve.js';
 import { VERSION } from './version.js';
 
 const USAGE = `usage:
@@ -76,10 +74,11 @@ async function main(argv: string[]): Promise<number> {
     case 'version':
       process.stdout.write(`cupola ${VERSION}\n`);
       return 0;
+    // The server modules load only when needed, so `version` and `config` stay quick.
     case 'serve':
-      return serve(loadConfig(load));
+      return (await import('./serve.js')).serve(loadConfig(load));
     case 'demo':
-      return runDemo({ port: values.port ? Number(values.port) : 8080 });
+      return (await import('./demo.js')).runDemo({ port: values.port ? Number(values.port) : 8080 });
     case 'config':
       if (sub === 'check') {
         if (!arg) throw new ConfigError([{ field: '(file)', message: 'usage: cupola config check FILE' }]);

@@ -4,13 +4,13 @@ import { join } from 'node:path';
 import { AuthService } from './api/auth/auth-service.js';
 import { ApiError } from './api/errors.js';
 import type { ApplyResult, ConfigControl } from './api/routes/config.js';
-import { ApiServer } from './api/server.js';
+import { ApiServer, canListen } from './api/server.js';
 import { touches } from './config/diff.js';
 import { configJsonSchema } from './config/fields.js';
 import type { LoadedConfig } from './config/load.js';
 import { redactConfig } from './config/redact.js';
 import type { Config } from './config/schema.js';
-import { ConfigService, PinnedFieldError } from './config/service.js';
+import { ConfigService, flattenPatch, PinnedFieldError } from './config/service.js';
 import type { NodeInfo, Role } from './defs/node.js';
 import { EventBus } from './events/bus.js';
 import { createLogger, type Logger, type LoggerHandle } from './log/logger.js';
@@ -153,6 +153,14 @@ export class Core {
 
   /** Validates, persists and applies a config patch; components whose fields changed are restarted afterwards. */
   async applyConfig(patch: Record<string, unknown>): Promise<{ result: ApplyResult; after: () => Promise<void> }> {
+    const flat = flattenPatch(patch);
+    const host = flat['api.host'] ?? this.config.api.host;
+    const port = flat['api.port'] ?? this.config.api.port;
+    const moves = host !== this.config.api.host || port !== this.config.api.port;
+    // Check before persisting: a saved port that cannot be bound would leave the node without an API now and at the next start.
+    if (moves && typeof host === 'string' && typeof port === 'number' && port > 0 && !(await canListen(host, port))) {
+      throw new ApiError(409, 'port_in_use', `api.port: port ${port} on ${host} is already in use`, 'api.port');
+    }
     let change;
     try {
       change = this.settings.change(patch);

@@ -1,5 +1,6 @@
 /** The HTTP API component: Fastify with zod-validated routes, auth, rate limits, OpenAPI, SSE, metrics and the UI. */
 import { existsSync } from 'node:fs';
+import { createServer } from 'node:net';
 import cors from '@fastify/cors';
 import helmet from '@fastify/helmet';
 import rateLimit from '@fastify/rate-limit';
@@ -35,6 +36,15 @@ export interface ApiDeps extends NodeRouteDeps {
   uiDir: string | null;
   version: string;
   heartbeatMs?: number;
+}
+
+/** True when a TCP server could listen on host:port right now. */
+export function canListen(host: string, port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const probe = createServer();
+    probe.once('error', () => resolve(false));
+    probe.listen(port, host, () => probe.close(() => resolve(true)));
+  });
 }
 
 /** Owns the Fastify instance; start() listens, stop() closes every connection including SSE. */
@@ -88,6 +98,11 @@ export class ApiServer {
       trustProxy: false,
       return503OnClosing: true,
       forceCloseConnections: true,
+      clientErrorHandler: (_err, socket) => {
+        const body = JSON.stringify({ error: { code: 'bad_request', message: 'malformed HTTP request' } });
+        if (socket.writable) socket.end(`HTTP/1.1 400 Bad Request\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+        else socket.destroy();
+      },
     });
     app.setValidatorCompiler(validatorCompiler);
     app.setSerializerCompiler(serializerCompiler);
@@ -120,7 +135,13 @@ export class ApiServer {
       },
       crossOriginEmbedderPolicy: false,
     });
-    await app.register(cors, { origin: d.options.corsOrigins.length ? d.options.corsOrigins : false, credentials: true });
+    // Only JSON bodies: anything else is 415, not a string handed to a route.
+    app.removeContentTypeParser('text/plain');
+    await app.register(cors, {
+      origin: d.options.corsOrigins.length ? d.options.corsOrigins : false,
+      credentials: true,
+      methods: ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'],
+    });
     await app.register(rateLimit, {
       global: true,
       max: d.options.rateLimitPerMinute,

@@ -15,11 +15,11 @@ export interface FieldMeta {
 const PORT_RULE = 'expected integer 1-65535';
 const SLUG_RULE = 'expected 1-64 characters of a-z, 0-9, "-" or "_", starting with a letter or digit';
 
-function port(def: number, description: string, meta: FieldMeta = {}) {
+function port(def: number, description: string, meta: FieldMeta = {}, rule = PORT_RULE, min = 1) {
   return z
-    .int({ error: PORT_RULE })
-    .min(1, { error: PORT_RULE })
-    .max(65535, { error: PORT_RULE })
+    .int({ error: rule })
+    .min(min, { error: rule })
+    .max(65535, { error: rule })
     .default(def)
     .meta({ description, ...meta });
 }
@@ -70,7 +70,7 @@ export const configSchema = z.strictObject({
         .min(1)
         .default('127.0.0.1')
         .meta({ description: 'Address the HTTP API and UI listen on. Use 0.0.0.0 to reach it from other machines.' }),
-      port: port(8080, 'Port of the HTTP API, the UI, SSE and /metrics.'),
+      port: port(8080, 'Port of the HTTP API, the UI, SSE and /metrics; 0 picks a free port.', {}, `${PORT_RULE}, or 0 for any free port`, 0),
       corsOrigins: z
         .array(z.url({ error: 'expected an origin such as https://ops.example.com' }))
         .default([])

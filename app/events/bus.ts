@@ -54,7 +54,8 @@ export class EventBus {
    * client it missed events instead of silently skipping them.
    */
   since(afterId: number): Replay {
-    if (afterId >= this.lastId) return { ok: true, events: [] };
+    if (afterId > this.lastId) return { ok: false, oldestId: this.ring[0]?.id ?? this.nextId };
+    if (afterId === this.lastId) return { ok: true, events: [] };
     const oldest = this.ring[0]?.id ?? this.nextId;
     if (afterId + 1 < oldest) return { ok: false, oldestId: oldest };
     return { ok: true, events: this.ring.filter((e) => e.id > afterId) };

@@ -29,6 +29,7 @@ export class AuthService {
   async start(): Promise<{ generatedPassword: string | null }> {
     const { value } = this.store.secrets.getOrCreate('jwt-key', () => randomBytes(32).toString('base64url'));
     this.key = Buffer.from(value, 'base64url');
+    this.store.refreshTokens.prune();
     const stored = this.store.secrets.get('admin-password');
     if (this.options.adminPassword) {
       if (!stored || !(await verifyPassword(this.options.adminPassword, stored))) {
@@ -69,7 +70,11 @@ export class AuthService {
       return 'reused';
     }
     if (Date.parse(row.expires_at) <= Date.now()) return 'expired';
-    return (await this.issue(row.family, row.id)) ?? 'reused';
+    const pair = await this.issue(row.family, row.id);
+    if (pair) return pair;
+    // Lost a race with another refresh of the same token: that is reuse too.
+    this.store.refreshTokens.revokeFamily(row.family);
+    return 'reused';
   }
 
   /** Revokes the family of a refresh token (and with it the access tokens of that login). */

@@ -78,7 +78,7 @@ export function authRoutes(deps: AuthRouteDeps): FastifyPluginAsyncZod {
         schema: {
           tags: ['auth'],
           summary: 'Revoke this login (refresh family and its access tokens) and clear the session cookie',
-          body: z.object({ refreshToken: z.string().max(512).optional() }).optional(),
+          body: z.object({ refreshToken: z.string().max(512).optional() }).nullish(),
           response: { 204: z.null() },
         },
       },

@@ -38,6 +38,7 @@ export function eventRoutes(deps: { bus: EventBus; hub: SseHub; heartbeatMs: num
       reply.hijack();
       const res = reply.raw;
       res.writeHead(200, {
+        ...(reply.getHeaders() as Record<string, string>),
         'content-type': 'text/event-stream; charset=utf-8',
         'cache-control': 'no-cache, no-transform',
         connection: 'keep-alive',

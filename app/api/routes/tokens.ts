@@ -21,7 +21,10 @@ export function tokenRoutes({ auth, store, bus }: TokenRouteDeps): FastifyPlugin
     app.get(
       '/',
       { schema: { tags: ['tokens'], summary: 'List API tokens (never their secrets)', response: { 200: z.object({ tokens: z.array(apiTokenSchema) }) } } },
-      async () => ({ tokens: store.apiTokens.list() }),
+      async (req) => {
+        requireAdmin(req);
+        return { tokens: store.apiTokens.list() };
+      },
     );
 
     app.post(
