@@ -52,11 +52,13 @@ test('every field has a description and an env name in upper snake case', () => 
 
 test('each rule names the field, the rule and the value', () => {
   const cases: Array<[unknown, string]> = [
-    [{ api: { port: 'abc' } }, 'api.port: expected integer 1-65535, got "abc"'],
-    [{ api: { port: 0 } }, 'api.port: expected integer 1-65535, got 0'],
-    [{ api: { port: 70000 } }, 'api.port: expected integer 1-65535, got 70000'],
-    [{ api: { port: 80.5 } }, 'api.port: expected integer 1-65535, got 80.5'],
+    [{ api: { port: 'abc' } }, 'api.port: expected integer 1-65535, or 0 for any free port, got "abc"'],
+    [{ api: { port: -1 } }, 'api.port: expected integer 1-65535, or 0 for any free port, got -1'],
+    [{ api: { port: 70000 } }, 'api.port: expected integer 1-65535, or 0 for any free port, got 70000'],
+    [{ api: { port: 80.5 } }, 'api.port: expected integer 1-65535, or 0 for any free port, got 80.5'],
     [{ rtsp: { f1Port: -1 } }, 'rtsp.f1Port: expected integer 1-65535, got -1'],
+    [{ rtmp: { port: 0 } }, 'rtmp.port: expected integer 1-65535, got 0'],
+    [{ rtsp: { f2Port: 'x' } }, 'rtsp.f2Port: expected integer 1-65535, got "x"'],
     [{ node: { role: 'boss' } }, 'node.role: expected one of slave, compressor, master, all, got "boss"'],
     [{ node: { site: 'Site A' } }, 'node.site: expected 1-64 characters of a-z, 0-9, "-" or "_", starting with a letter or digit, got "Site A"'],
     [{ api: { prot: 1 } }, 'api.prot: unknown field'],
@@ -107,7 +109,7 @@ test('bad env values and bad files are reported with the field', (t) => {
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   assert.deepEqual(
     problems(() => loadConfig({ env: { CUPOLA_API_PORT: 'abc', CUPOLA_DATA_DIR: dir } })),
-    ['api.port: expected integer 1-65535, got "abc"'],
+    ['api.port: expected integer 1-65535, or 0 for any free port, got "abc"'],
   );
   assert.deepEqual(problems(() => loadConfig({ env: {}, flags: { 'api.nope': '1' } })), [
     'api.nope: unknown field (from a command-line flag)',
