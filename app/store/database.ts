@@ -36,7 +36,8 @@ export function openDatabase(file: string, opts: OpenOptions = {}): Db {
     db.pragma('synchronous = NORMAL');
     db.pragma('foreign_keys = ON');
     const check = db.pragma('quick_check', { simple: true });
-    if (check !== 'ok') throw new StoreError('corrupt', `database ${file} failed its integrity check: ${String(check)}`);
+    if (check !== 'ok')
+      throw new StoreError('corrupt', `database ${file} failed its integrity check: ${String(check)}`);
     migrate(db, opts.migrations ?? MIGRATIONS);
     return db;
   } catch (err) {
@@ -50,7 +51,10 @@ export function migrate(db: Db, migrations: readonly Migration[] = MIGRATIONS): 
   const from = db.pragma('user_version', { simple: true }) as number;
   const latest = migrations[migrations.length - 1]?.version ?? 0;
   if (from > LATEST_VERSION && migrations === MIGRATIONS) {
-    throw new StoreError('too-new', `database schema version ${from} is newer than this Cupola (${LATEST_VERSION}); upgrade Cupola`);
+    throw new StoreError(
+      'too-new',
+      `database schema version ${from} is newer than this Cupola (${LATEST_VERSION}); upgrade Cupola`,
+    );
   }
   const pending = migrations.filter((m) => m.version > from);
   if (pending.length === 0) return { from, to: from };
@@ -66,13 +70,33 @@ function explain(err: unknown, file: string): Error {
   const code = (err as { code?: string }).code ?? '';
   const msg = (err as Error).message;
   if (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED')) {
-    return new StoreError('locked', `database ${file} is locked by another process (is another Cupola using this data dir?)`);
+    return new StoreError(
+      'locked',
+      `database ${file} is locked by another process (is another Cupola using this data dir?)`,
+    );
   }
   if (code.startsWith('SQLITE_READONLY') || code === 'SQLITE_CANTOPEN' || code === 'EACCES' || code === 'EROFS') {
-    return new StoreError('read-only', `database ${file} cannot be written (${code}): check the data dir's permissions and free space`);
+    return new StoreError(
+      'read-only',
+      `database ${file} cannot be written (${code}): check the data dir's permissions and free space`,
+    );
   }
   if (code === 'SQLITE_NOTADB' || code.startsWith('SQLITE_CORRUPT')) {
-    return new StoreError('corrupt', `database ${file} is corrupt (${code}); move it aside to start fresh, or restore a backup`);
+    return new StoreError(
+      'corrupt',
+      `database ${file} is corrupt (${code}); move it aside to start fresh, or restore a backup`,
+    );
   }
   return new StoreError('io', `database ${file} could not be opened: ${msg}`);
+}
+
+const statementCache = new WeakMap<Db, Map<string, Database.Statement>>();
+
+/** The prepared statement for `sql` on `db`, compiled once: hot paths (token checks) must not re-parse SQL. */
+export function prepared(db: Db, sql: string): Database.Statement {
+  let cache = statementCache.get(db);
+  if (!cache) statementCache.set(db, (cache = new Map()));
+  let stmt = cache.get(sql);
+  if (!stmt) cache.set(sql, (stmt = db.prepare(sql)));
+  return stmt;
 }

@@ -3,6 +3,7 @@ import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { SignJWT, jwtVerify } from 'jose';
 import type { ApiTokenInfo, TokenPair } from '../../defs/api.js';
 import type { Config } from '../../config/schema.js';
+import { prepared } from '../../store/database.js';
 import type { Store } from '../../store/store.js';
 import { generatePassword, hashPassword, verifyPassword } from './password.js';
 
@@ -55,7 +56,9 @@ export class AuthService {
     const hash = await hashPassword(password);
     this.store.transaction(() => {
       this.store.secrets.set('admin-password', hash);
-      this.store.handle.prepare('UPDATE refresh_tokens SET revoked_at = ? WHERE revoked_at IS NULL').run(new Date().toISOString());
+      prepared(this.store.handle, 'UPDATE refresh_tokens SET revoked_at = ? WHERE revoked_at IS NULL').run(
+        new Date().toISOString(),
+      );
     });
   }
 
@@ -79,7 +82,8 @@ export class AuthService {
 
   /** Revokes the family of a refresh token (and with it the access tokens of that login). */
   logout(refreshToken: string | undefined, family: string | undefined): void {
-    const fam = family ?? (refreshToken ? this.store.refreshTokens.findByHash(sha256(refreshToken))?.family : undefined);
+    const fam =
+      family ?? (refreshToken ? this.store.refreshTokens.findByHash(sha256(refreshToken))?.family : undefined);
     if (fam) this.store.refreshTokens.revokeFamily(fam);
   }
 
@@ -105,14 +109,20 @@ export class AuthService {
   createApiToken(name: string): { token: ApiTokenInfo; secret: string } {
     const id = randomBytes(6).toString('hex');
     const secret = `${API_PREFIX}${id}_${randomBytes(24).toString('base64url')}`;
-    const token = this.store.apiTokens.insert({ id, name, prefix: secret.slice(0, API_PREFIX.length + 12), hash: sha256(secret) });
+    const token = this.store.apiTokens.insert({
+      id,
+      name,
+      prefix: secret.slice(0, API_PREFIX.length + 12),
+      hash: sha256(secret),
+    });
     return { token, secret };
   }
 
   private familyRevoked(family: string): boolean {
-    const row = this.store.handle
-      .prepare('SELECT 1 FROM refresh_tokens WHERE family = ? AND revoked_at IS NOT NULL LIMIT 1')
-      .get(family);
+    const row = prepared(
+      this.store.handle,
+      'SELECT 1 FROM refresh_tokens WHERE family = ? AND revoked_at IS NOT NULL LIMIT 1',
+    ).get(family);
     return row !== undefined;
   }
 

@@ -1,6 +1,6 @@
 /** Repository of `api_tokens`: long-lived tokens for peers and scripts, stored as hashes only. */
 import type { ApiTokenInfo } from '../../defs/api.js';
-import type { Db } from '../database.js';
+import { prepared, type Db } from '../database.js';
 
 interface Row {
   id: string;
@@ -27,15 +27,20 @@ export class ApiTokensRepo {
   /** Stores a new token's hash. */
   insert(t: { id: string; name: string; prefix: string; hash: string }): ApiTokenInfo {
     const now = new Date().toISOString();
-    this.db
-      .prepare('INSERT INTO api_tokens (id, name, prefix, hash, created_at) VALUES (?, ?, ?, ?, ?)')
-      .run(t.id, t.name, t.prefix, t.hash, now);
+    prepared(this.db, 'INSERT INTO api_tokens (id, name, prefix, hash, created_at) VALUES (?, ?, ?, ?, ?)').run(
+      t.id,
+      t.name,
+      t.prefix,
+      t.hash,
+      now,
+    );
     return { id: t.id, name: t.name, prefix: t.prefix, createdAt: now, lastUsedAt: null, revokedAt: null };
   }
 
   /** The active (not revoked) token with this hash. */
   findActiveByHash(hash: string): ApiTokenInfo | undefined {
-    const row = this.db.prepare('SELECT * FROM api_tokens WHERE hash = ? AND revoked_at IS NULL').get(hash) as Row | undefined;
+    const row = prepared(this.db, 'SELECT * FROM api_tokens WHERE hash = ? AND revoked_at IS NULL').get(hash) as
+      Row | undefined;
     return row && toInfo(row);
   }
 
@@ -43,21 +48,23 @@ export class ApiTokensRepo {
   touch(id: string): void {
     const now = new Date();
     const cutoff = new Date(now.getTime() - 60_000).toISOString();
-    this.db
-      .prepare('UPDATE api_tokens SET last_used_at = ? WHERE id = ? AND (last_used_at IS NULL OR last_used_at < ?)')
-      .run(now.toISOString(), id, cutoff);
+    prepared(
+      this.db,
+      'UPDATE api_tokens SET last_used_at = ? WHERE id = ? AND (last_used_at IS NULL OR last_used_at < ?)',
+    ).run(now.toISOString(), id, cutoff);
   }
 
   /** Every token, newest first. */
   list(): ApiTokenInfo[] {
-    return (this.db.prepare('SELECT * FROM api_tokens ORDER BY created_at DESC, id').all() as Row[]).map(toInfo);
+    return (prepared(this.db, 'SELECT * FROM api_tokens ORDER BY created_at DESC, id').all() as Row[]).map(toInfo);
   }
 
   /** Marks a token revoked; false when there is no such active token. */
   revoke(id: string): boolean {
-    const res = this.db
-      .prepare('UPDATE api_tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL')
-      .run(new Date().toISOString(), id);
+    const res = prepared(this.db, 'UPDATE api_tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL').run(
+      new Date().toISOString(),
+      id,
+    );
     return res.changes === 1;
   }
 }

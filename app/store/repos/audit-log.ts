@@ -1,5 +1,5 @@
 /** Repository of `audit_log`: who did what to the node's security state, kept for the operator. */
-import type { Db } from '../database.js';
+import { prepared, type Db } from '../database.js';
 
 /** One audit entry. */
 export interface AuditEntry {
@@ -17,13 +17,17 @@ export class AuditLogRepo {
 
   /** Appends an entry. Never pass secrets in `target`. */
   add(e: { actor: string; action: string; target?: string | null; ip?: string | null }): void {
-    this.db
-      .prepare('INSERT INTO audit_log (at, actor, action, target, ip) VALUES (?, ?, ?, ?, ?)')
-      .run(new Date().toISOString(), e.actor, e.action, e.target ?? null, e.ip ?? null);
+    prepared(this.db, 'INSERT INTO audit_log (at, actor, action, target, ip) VALUES (?, ?, ?, ?, ?)').run(
+      new Date().toISOString(),
+      e.actor,
+      e.action,
+      e.target ?? null,
+      e.ip ?? null,
+    );
   }
 
   /** The newest `limit` entries, newest first. */
   recent(limit = 100): AuditEntry[] {
-    return this.db.prepare('SELECT * FROM audit_log ORDER BY id DESC LIMIT ?').all(limit) as AuditEntry[];
+    return prepared(this.db, 'SELECT * FROM audit_log ORDER BY id DESC LIMIT ?').all(limit) as AuditEntry[];
   }
 }

@@ -1,5 +1,5 @@
 /** Repository of `refresh_tokens`: rotating refresh tokens grouped in families (one family per login). */
-import type { Db } from '../database.js';
+import { prepared, type Db } from '../database.js';
 
 /** A stored refresh token (hash only). */
 export interface RefreshRow {
@@ -16,24 +16,27 @@ export class RefreshTokensRepo {
 
   /** Stores a new refresh token. */
   insert(t: { id: string; family: string; hash: string; expiresAt: string }): void {
-    this.db
-      .prepare('INSERT INTO refresh_tokens (id, family, hash, created_at, expires_at) VALUES (?, ?, ?, ?, ?)')
-      .run(t.id, t.family, t.hash, new Date().toISOString(), t.expiresAt);
+    prepared(
+      this.db,
+      'INSERT INTO refresh_tokens (id, family, hash, created_at, expires_at) VALUES (?, ?, ?, ?, ?)',
+    ).run(t.id, t.family, t.hash, new Date().toISOString(), t.expiresAt);
   }
 
   /** The token with this hash, whatever its state. */
   findByHash(hash: string): RefreshRow | undefined {
-    return this.db
-      .prepare('SELECT id, family, expires_at, used_at, revoked_at FROM refresh_tokens WHERE hash = ?')
-      .get(hash) as RefreshRow | undefined;
+    return prepared(
+      this.db,
+      'SELECT id, family, expires_at, used_at, revoked_at FROM refresh_tokens WHERE hash = ?',
+    ).get(hash) as RefreshRow | undefined;
   }
 
   /** Marks `oldId` used and stores its successor, in one transaction; false if it was used concurrently. */
   rotate(oldId: string, next: { id: string; family: string; hash: string; expiresAt: string }): boolean {
     return this.db.transaction(() => {
-      const res = this.db
-        .prepare('UPDATE refresh_tokens SET used_at = ? WHERE id = ? AND used_at IS NULL AND revoked_at IS NULL')
-        .run(new Date().toISOString(), oldId);
+      const res = prepared(
+        this.db,
+        'UPDATE refresh_tokens SET used_at = ? WHERE id = ? AND used_at IS NULL AND revoked_at IS NULL',
+      ).run(new Date().toISOString(), oldId);
       if (res.changes !== 1) return false;
       this.insert(next);
       return true;
@@ -42,14 +45,15 @@ export class RefreshTokensRepo {
 
   /** Revokes every token of a family (logout, or reuse of a rotated token: likely theft). */
   revokeFamily(family: string): number {
-    return this.db
-      .prepare('UPDATE refresh_tokens SET revoked_at = ? WHERE family = ? AND revoked_at IS NULL')
-      .run(new Date().toISOString(), family).changes;
+    return prepared(this.db, 'UPDATE refresh_tokens SET revoked_at = ? WHERE family = ? AND revoked_at IS NULL').run(
+      new Date().toISOString(),
+      family,
+    ).changes;
   }
 
   /** Deletes tokens that expired more than a day ago. */
   prune(now = new Date()): number {
     const cutoff = new Date(now.getTime() - 86_400_000).toISOString();
-    return this.db.prepare('DELETE FROM refresh_tokens WHERE expires_at < ?').run(cutoff).changes;
+    return prepared(this.db, 'DELETE FROM refresh_tokens WHERE expires_at < ?').run(cutoff).changes;
   }
 }

@@ -1,5 +1,5 @@
 /** Repository of `secrets`: generated keys and the admin password hash, by name. */
-import type { Db } from '../database.js';
+import { prepared, type Db } from '../database.js';
 
 /** Reads and writes named secrets. */
 export class SecretsRepo {
@@ -7,18 +7,18 @@ export class SecretsRepo {
 
   /** The value of a secret, or undefined. */
   get(name: string): string | undefined {
-    const row = this.db.prepare('SELECT value FROM secrets WHERE name = ?').get(name) as { value: string } | undefined;
+    const row = prepared(this.db, 'SELECT value FROM secrets WHERE name = ?').get(name) as
+      { value: string } | undefined;
     return row?.value;
   }
 
   /** Inserts or replaces a secret. */
   set(name: string, value: string): void {
-    this.db
-      .prepare(
-        `INSERT INTO secrets (name, value, created_at) VALUES (?, ?, ?)
+    prepared(
+      this.db,
+      `INSERT INTO secrets (name, value, created_at) VALUES (?, ?, ?)
          ON CONFLICT (name) DO UPDATE SET value = excluded.value`,
-      )
-      .run(name, value, new Date().toISOString());
+    ).run(name, value, new Date().toISOString());
   }
 
   /** Returns the secret, creating it with `make()` when absent (atomically). */
