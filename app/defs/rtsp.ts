@@ -1,0 +1,45 @@
+/** Shapes of the RTSP server's statistics, shared by the core, the API and the renderer. Data only. */
+
+/** One media track of a published path, as described by its SDP. */
+export interface RtspTrackInfo {
+  /** Index in the SDP (`trackID=N` in the URLs the server hands out). */
+  index: number;
+  /** SDP media type: `video`, `audio`, `application`... */
+  media: string;
+  /** Encoding name from `a=rtpmap` (e.g. `H264`, `MPEG4-GENERIC`, `opus`), or the payload type when unknown. */
+  codec: string;
+  /** RTP clock rate; 0 when the SDP does not say. */
+  clockRate: number;
+}
+
+/** How a publisher or reader moves RTP. `internal` = fed from inside the process. */
+export type RtspTransport = 'tcp' | 'udp' | 'internal';
+
+/** A snapshot of one published path. */
+export interface RtspPathStats {
+  path: string;
+  tracks: RtspTrackInfo[];
+  publisher: { remote: string; transport: RtspTransport };
+  readers: number;
+  /** RTP received from the publisher. */
+  bytesIn: number;
+  packetsIn: number;
+  /** RTP sent to readers (summed over readers). */
+  bytesOut: number;
+  packetsOut: number;
+  /** Packets not sent to a reader because its queue was full. */
+  packetsDropped: number;
+  onlineSince: string;
+  uptimeMs: number;
+}
+
+/** Server-wide counters of the RTSP server. */
+export interface RtspServerCounters {
+  connections: number;
+  connectionsRejected: number;
+  badRequests: number;
+  authFailures: number;
+  authForbidden: number;
+  readersDropped: number;
+  sessionsTimedOut: number;
+}

@@ -1,0 +1,184 @@
+/**
+ * Real peers for the RTSP integration tests: an in-process RtspServer on loopback, and ffmpeg / ffprobe /
+ * gst-launch-1.0 children that are killed (with their process group) in t.after.
+ */
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { silentLogger } from '../../../app/log/logger.js';
+import { RtspServer } from '../../../app/media/rtsp/index.js';
+import type { Authorize, RtspLimits } from '../../../app/media/rtsp/index.js';
+import { killAll, waitUntil } from '../../helpers/processes.js';
+import type { Scope } from '../../helpers/core.js';
+
+export const FFMPEG = '/usr/bin/ffmpeg';
+export const FFPROBE = '/usr/bin/ffprobe';
+export const GST = '/usr/bin/gst-launch-1.0';
+
+/** Options of startServer. */
+export interface TestServerOptions {
+  authorize?: Authorize;
+  limits?: Partial<RtspLimits>;
+  udp?: boolean;
+}
+
+/** A started server on 127.0.0.1 with free TCP and UDP ports, stopped in t.after. */
+export async function startServer(scope: Scope, opts: TestServerOptions = {}): Promise<RtspServer> {
+  const server = new RtspServer({
+    port: 0,
+    host: '127.0.0.1',
+    log: silentLogger(),
+    authorize: opts.authorize ?? (() => 'ok'),
+    udpRtpPort: opts.udp === false ? false : 0,
+    limits: opts.limits ?? {},
+  });
+  await server.start();
+  scope.after(() => server.stop());
+  return server;
+}
+
+/** A finished child process. */
+export interface PeerResult {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+  /** stdout lines with the ms since spawn at which they arrived (for -progress rates). */
+  lines: { at: number; line: string }[];
+}
+
+/** A running child. */
+export interface Peer {
+  pid: number;
+  done: Promise<PeerResult>;
+  running(): boolean;
+}
+
+/** Spawns a peer in its own process group; t.after SIGKILLs the group if it is still there. */
+export function spawnPeer(scope: Scope, command: string, args: string[]): Peer {
+  const started = performance.now();
+  const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  const pid = child.pid!;
+  let stdout = '';
+  let stderr = '';
+  let partial = '';
+  const lines: PeerResult['lines'] = [];
+  child.stdout.setEncoding('utf8').on('data', (s: string) => {
+    stdout += s;
+    const parts = (partial + s).split('\n');
+    partial = parts.pop() ?? '';
+    for (const line of parts) lines.push({ at: performance.now() - started, line });
+  });
+  child.stderr.setEncoding('utf8').on('data', (s: string) => (stderr += s.slice(0, 100_000)));
+  let exited = false;
+  const done = new Promise<PeerResult>((resolve) => {
+    child.on('close', (code, signal) => {
+      exited = true;
+      resolve({ code, signal, stdout, stderr, lines });
+    });
+  });
+  scope.after(async () => {
+    if (exited) return;
+    killAll([pid]);
+    await done;
+  });
+  return { pid, done, running: () => !exited };
+}
+
+/** Starts `ffmpeg` publishing a test pattern with audio to `url` and waits until `path` is online and flowing. */
+export async function publishTestStream(
+  scope: Scope,
+  server: RtspServer,
+  path: string,
+  transport: 'tcp' | 'udp',
+  url = `rtsp://127.0.0.1:${server.port}/${path}`,
+): Promise<Peer> {
+  const peer = spawnPeer(scope, FFMPEG, publisherArgs(url, transport));
+  // Online and flowing: readers that join get RTP (and RTP-Info) at once.
+  const flowing = (): boolean => server.paths().some((p) => p.path === path && p.packetsIn > 50);
+  await waitUntil(() => flowing() || !peer.running(), 15_000, `${path} online`);
+  if (!peer.running()) assert.fail(`publisher exited: ${(await peer.done).stderr.slice(-2000)}`);
+  return peer;
+}
+
+/** The ffmpeg arguments of the reference publisher (H.264 640x360 25 fps, GOP 1 s, AAC 48 kHz). */
+export function publisherArgs(url: string, transport: 'tcp' | 'udp'): string[] {
+  return [
+    ...['-hide_banner', '-nostdin', '-loglevel', 'error', '-re'],
+    ...['-f', 'lavfi', '-i', 'testsrc2=size=640x360:rate=25'],
+    ...['-f', 'lavfi', '-i', 'sine=frequency=1000:sample_rate=48000'],
+    ...['-c:v', 'libx264', '-preset', 'ultrafast', '-tune', 'zerolatency', '-g', '25', '-c:a', 'aac'],
+    ...['-f', 'rtsp', '-rtsp_transport', transport, url],
+  ];
+}
+
+/** What an ffmpeg read reports. */
+export interface ReadReport {
+  result: PeerResult;
+  /** ffmpeg's own last `speed=` (includes the start-up burst). */
+  speed: number;
+  /** Media time over wall time in the second half of the read: steady-state flow, ≈ 1 for a live stream. */
+  steadyRate: number;
+  frames: number;
+  outTimeS: number;
+}
+
+/** Starts an ffmpeg read of `seconds` to a null sink with -progress. */
+export function ffmpegRead(scope: Scope, url: string, transport: 'tcp' | 'udp', seconds: number): Peer {
+  const args = ['-hide_banner', '-nostdin', '-loglevel', 'error', '-rtsp_transport', transport, '-i', url];
+  return spawnPeer(scope, FFMPEG, [
+    ...args,
+    '-t',
+    String(seconds),
+    '-f',
+    'null',
+    '-',
+    '-progress',
+    'pipe:1',
+    '-nostats',
+  ]);
+}
+
+/** Parses the -progress output of a finished read. */
+export function readReport(result: PeerResult): ReadReport {
+  const blocks: { at: number; outUs: number; speed: number; frame: number }[] = [];
+  let cur = { outUs: 0, speed: 0, frame: 0 };
+  for (const { at, line } of result.lines) {
+    const [key, value = ''] = line.trim().split('=');
+    if (key === 'out_time_us') cur.outUs = Number(value) || 0;
+    else if (key === 'speed') cur.speed = parseFloat(value) || 0;
+    else if (key === 'frame') cur.frame = Number(value) || 0;
+    else if (key === 'progress') {
+      blocks.push({ at, ...cur });
+      cur = { ...cur };
+    }
+  }
+  const last = blocks[blocks.length - 1] ?? { at: 0, outUs: 0, speed: 0, frame: 0 };
+  // The second half of the read: the first seconds include ffmpeg's probing and the catch-up burst after it.
+  const first = blocks.find((b) => b.at >= last.at / 2) ?? blocks[0] ?? last;
+  const wall = (last.at - first.at) / 1000;
+  const steadyRate = wall > 0 ? (last.outUs - first.outUs) / 1e6 / wall : 0;
+  return { result, speed: last.speed, steadyRate, frames: last.frame, outTimeS: last.outUs / 1e6 };
+}
+
+/** Asserts a clean real-time read: exit 0, nothing on stderr at -loglevel error, speed and steady rate ≈ 1. */
+export function assertRealtimeRead(report: ReadReport, seconds: number, what: string): void {
+  const { result } = report;
+  const detail = `${what}: code=${result.code} speed=${report.speed} steady=${report.steadyRate.toFixed(3)} stderr=${result.stderr.slice(-1500)}`;
+  assert.equal(result.code, 0, detail);
+  assert.equal(result.stderr.trim(), '', `decode/transport errors: ${detail}`);
+  assert.ok(report.outTimeS >= seconds - 0.5, `read ${report.outTimeS}s of ${seconds}s: ${detail}`);
+  assert.ok(report.speed >= 0.9, `speed: ${detail}`);
+  assert.ok(report.steadyRate >= 0.85 && report.steadyRate <= 1.15, `steady rate: ${detail}`);
+}
+
+/** gst-launch-1.0 reading H.264 over `protocols` and decoding 100 frames. */
+export function gstRead(scope: Scope, url: string, protocols: 'tcp' | 'udp'): Peer {
+  const pipeline = ['rtspsrc', `location=${url}`, `protocols=${protocols}`, '!', 'rtph264depay', '!', 'h264parse'];
+  return spawnPeer(scope, GST, ['-q', ...pipeline, '!', 'avdec_h264', '!', 'fakesink', 'num-buffers=100']);
+}
+
+/** ffprobe's view of the streams: `codec_name,width,height` per stream. */
+export async function probe(scope: Scope, url: string, extra: string[] = []): Promise<PeerResult> {
+  const args = ['-hide_banner', '-v', 'error', ...extra, '-show_entries', 'stream=codec_name,width,height'];
+  return spawnPeer(scope, FFPROBE, [...args, '-of', 'compact', url]).done;
+}
