@@ -29,7 +29,13 @@ const OPTIONS = {
 } as const;
 
 /** Turns CLI flags into dotted config paths; `--set a.b=c` for anything without its own flag. */
-export function flagsToConfig(values: { role?: string; 'data-dir'?: string; name?: string; site?: string; set?: string[] }): Record<string, string> {
+export function flagsToConfig(values: {
+  role?: string;
+  'data-dir'?: string;
+  name?: string;
+  site?: string;
+  set?: string[];
+}): Record<string, string> {
   const flags: Record<string, string> = {};
   if (values.role !== undefined) flags['node.role'] = values.role;
   if (values['data-dir'] !== undefined) flags.dataDir = values['data-dir'];
@@ -113,4 +119,3 @@ main(process.argv.slice(2)).then(
     process.exitCode = fail(err);
   },
 );
-

@@ -111,7 +111,12 @@ export class Core {
     this.startedAt = new Date();
     this.logHandle =
       this.options.logger ??
-      createLogger({ level: c.log.level, dir: join(c.dataDir, 'logs'), fileMaxBytes: c.log.fileMaxBytes, fileCount: c.log.fileCount });
+      createLogger({
+        level: c.log.level,
+        dir: join(c.dataDir, 'logs'),
+        fileMaxBytes: c.log.fileMaxBytes,
+        fileCount: c.log.fileCount,
+      });
     this.components = this.build();
     try {
       for (const component of this.components) {
@@ -125,7 +130,10 @@ export class Core {
       throw err;
     }
     this.bus.emit('node.started', { name: c.node.name, roles: rolesOf(c.node.role), version: VERSION });
-    this.log.info({ url: this.url, roles: rolesOf(c.node.role), dataDir: c.dataDir, version: VERSION }, 'cupola started');
+    this.log.info(
+      { url: this.url, roles: rolesOf(c.node.role), dataDir: c.dataDir, version: VERSION },
+      'cupola started',
+    );
   }
 
   /** Stops every started component in reverse order; safe to call twice. */
@@ -209,7 +217,12 @@ export class Core {
     const log = this.log;
     const lock = new DataDirLock(c.dataDir);
     const store = new Store(c.dataDir);
-    const supervisor = new Supervisor({ log: log.child({ component: 'supervisor' }), bus: this.bus, options: c.supervisor, runDir: join(c.dataDir, 'run') });
+    const supervisor = new Supervisor({
+      log: log.child({ component: 'supervisor' }),
+      bus: this.bus,
+      options: c.supervisor,
+      runDir: join(c.dataDir, 'run'),
+    });
     const auth = new AuthService(store, c.auth);
     this.supervisor = supervisor;
     const api = new ApiServer({
@@ -230,9 +243,21 @@ export class Core {
     this.api = api;
     return [
       { name: 'data-dir-lock', keys: [], start: async () => lock.acquire(), stop: async () => lock.release() },
-      { name: 'log', keys: ['log.level'], start: async () => {}, stop: async () => {}, reconfigure: () => (log.level = this.config.log.level) },
+      {
+        name: 'log',
+        keys: ['log.level'],
+        start: async () => {},
+        stop: async () => {},
+        reconfigure: () => (log.level = this.config.log.level),
+      },
       { name: 'store', keys: [], start: async () => store.start(), stop: async () => store.stop() },
-      { name: 'supervisor', keys: ['supervisor'], start: () => supervisor.start(), stop: () => supervisor.stop(), reconfigure: () => {} },
+      {
+        name: 'supervisor',
+        keys: ['supervisor'],
+        start: () => supervisor.start(),
+        stop: () => supervisor.stop(),
+        reconfigure: () => {},
+      },
       {
         name: 'auth',
         keys: ['auth'],
@@ -252,6 +277,12 @@ export function createCore(loaded: LoadedConfig | Config, options?: CoreOptions)
   const full: LoadedConfig =
     'fileValues' in loaded
       ? loaded
-      : { config: loaded, file: join(loaded.dataDir, 'cupola.yaml'), fileValues: {}, pinned: new Map(), overrides: new Map() };
+      : {
+          config: loaded,
+          file: join(loaded.dataDir, 'cupola.yaml'),
+          fileValues: {},
+          pinned: new Map(),
+          overrides: new Map(),
+        };
   return new Core(full, options);
 }

@@ -24,15 +24,26 @@ export function errorBody(code: string, message: string, field?: string): ApiErr
 
 /** Sends an error body with its status. */
 export function sendError(reply: FastifyReply, status: number, code: string, message: string, field?: string) {
-  return reply.code(status).type('application/json; charset=utf-8').send(errorBody(code, message, field));
+  return reply
+    .code(status)
+    .type('application/json; charset=utf-8')
+    .send(errorBody(code, message, field));
 }
 
 const FASTIFY_CODES: Record<string, { status: number; code: string; message: string }> = {
   FST_ERR_CTP_BODY_TOO_LARGE: { status: 413, code: 'body_too_large', message: 'request body is too large' },
-  FST_ERR_CTP_INVALID_MEDIA_TYPE: { status: 415, code: 'unsupported_media_type', message: 'expected Content-Type: application/json' },
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: {
+    status: 415,
+    code: 'unsupported_media_type',
+    message: 'expected Content-Type: application/json',
+  },
   FST_ERR_CTP_EMPTY_JSON_BODY: { status: 400, code: 'invalid_json', message: 'the JSON body is empty' },
   FST_ERR_CTP_INVALID_JSON_BODY: { status: 400, code: 'invalid_json', message: 'the body is not valid JSON' },
-  FST_ERR_CTP_INVALID_CONTENT_LENGTH: { status: 400, code: 'bad_request', message: 'Content-Length does not match the body' },
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: {
+    status: 400,
+    code: 'bad_request',
+    message: 'Content-Length does not match the body',
+  },
 };
 
 /** Installs the error and not-found handlers so that no stack trace or framework message reaches a client. */
@@ -41,7 +52,13 @@ export function installErrorHandlers(app: FastifyInstance): void {
     if (err instanceof ApiError) return sendError(reply, err.statusCode, err.code, err.message, err.field);
     if (err instanceof ConfigError) {
       const first = err.problems[0]!;
-      return sendError(reply, 400, 'invalid_config', err.problems.map((p) => `${p.field}: ${p.message}`).join('; '), first.field);
+      return sendError(
+        reply,
+        400,
+        'invalid_config',
+        err.problems.map((p) => `${p.field}: ${p.message}`).join('; '),
+        first.field,
+      );
     }
     if (hasZodFastifySchemaValidationErrors(err)) {
       const first = err.validation[0]!;

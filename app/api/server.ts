@@ -100,7 +100,10 @@ export class ApiServer {
       forceCloseConnections: true,
       clientErrorHandler: (_err, socket) => {
         const body = JSON.stringify({ error: { code: 'bad_request', message: 'malformed HTTP request' } });
-        if (socket.writable) socket.end(`HTTP/1.1 400 Bad Request\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+        if (socket.writable)
+          socket.end(
+            `HTTP/1.1 400 Bad Request\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+          );
         else socket.destroy();
       },
     });
@@ -115,7 +118,8 @@ export class ApiServer {
     });
     app.addHook('onResponse', async (req, reply) => {
       metrics.httpRequests.inc({ status: `${Math.floor(reply.statusCode / 100)}xx` });
-      if (reply.statusCode >= 500) req.log.warn({ method: req.method, path: req.url.split('?')[0], status: reply.statusCode }, 'request failed');
+      if (reply.statusCode >= 500)
+        req.log.warn({ method: req.method, path: req.url.split('?')[0], status: reply.statusCode }, 'request failed');
     });
 
     await app.register(helmet, {
@@ -166,11 +170,14 @@ export class ApiServer {
     );
     await app.register(
       async (v1) => {
-        await v1.register(authRoutes({
-          auth: d.auth,
-          loginPerMinute: () => d.authOptions().loginAttemptsPerMinute,
-          audit: (action, ip) => d.store.audit.add({ actor: 'admin', action, ip }),
-        }), { prefix: '/auth' });
+        await v1.register(
+          authRoutes({
+            auth: d.auth,
+            loginPerMinute: () => d.authOptions().loginAttemptsPerMinute,
+            audit: (action, ip) => d.store.audit.add({ actor: 'admin', action, ip }),
+          }),
+          { prefix: '/auth' },
+        );
         await v1.register(tokenRoutes({ auth: d.auth, store: d.store, bus: d.bus }), { prefix: '/tokens' });
         await v1.register(nodeRoutes(d));
         await v1.register(configRoutes(d.config));

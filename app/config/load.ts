@@ -40,11 +40,15 @@ export function readConfigFile(path: string): Record<string, unknown> {
   try {
     text = readFileSync(path, 'utf8');
   } catch (err) {
-    throw new ConfigError([{ field: '(file)', message: `cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? String(err)}` }]);
+    throw new ConfigError([
+      { field: '(file)', message: `cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? String(err)}` },
+    ]);
   }
   const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
   if (doc.errors.length > 0) {
-    throw new ConfigError(doc.errors.map((e) => ({ field: '(file)', message: `${path}: ${e.message.split('\n')[0]}` })));
+    throw new ConfigError(
+      doc.errors.map((e) => ({ field: '(file)', message: `${path}: ${e.message.split('\n')[0]}` })),
+    );
   }
   const value = doc.toJS() as unknown;
   if (value === null || value === undefined) return {};
@@ -55,7 +59,10 @@ export function readConfigFile(path: string): Record<string, unknown> {
 }
 
 /** Collects env and flag overrides as dotted paths; unknown flag paths are errors, unknown CUPOLA_* vars are ignored. */
-function overrides(env: NodeJS.ProcessEnv, flags: Record<string, string>): { values: Map<string, unknown>; pinned: Map<string, Source> } {
+function overrides(
+  env: NodeJS.ProcessEnv,
+  flags: Record<string, string>,
+): { values: Map<string, unknown>; pinned: Map<string, Source> } {
   const values = new Map<string, unknown>();
   const pinned = new Map<string, Source>();
   for (const field of configFields()) {
@@ -75,7 +82,8 @@ function overrides(env: NodeJS.ProcessEnv, flags: Record<string, string>): { val
     values.set(path, coerce(field, raw));
     pinned.set(path, 'flag');
   }
-  if (unknown.length) throw new ConfigError(unknown.map((p) => ({ field: p, message: 'unknown field (from a command-line flag)' })));
+  if (unknown.length)
+    throw new ConfigError(unknown.map((p) => ({ field: p, message: 'unknown field (from a command-line flag)' })));
   return { values, pinned };
 }
 
@@ -83,12 +91,19 @@ function overrides(env: NodeJS.ProcessEnv, flags: Record<string, string>): { val
 export function validateConfig(raw: unknown, context?: string): Config {
   const result = configSchema.safeParse(raw, { reportInput: true });
   if (result.success) return result.data;
-  const secrets = new Set(configFields().filter((f) => f.secret).map((f) => f.path));
+  const secrets = new Set(
+    configFields()
+      .filter((f) => f.secret)
+      .map((f) => f.path),
+  );
   throw new ConfigError(problemsFromZod(result.error, secrets), context);
 }
 
 /** Merges overrides into a deep copy of the file values. */
-export function applyOverrides(fileValues: Record<string, unknown>, values: Map<string, unknown>): Record<string, unknown> {
+export function applyOverrides(
+  fileValues: Record<string, unknown>,
+  values: Map<string, unknown>,
+): Record<string, unknown> {
   const merged = structuredClone(fileValues);
   for (const [path, value] of values) setPath(merged, path, value);
   return merged;

@@ -25,9 +25,7 @@ function port(def: number, description: string, meta: FieldMeta = {}, rule = POR
 }
 
 function slug() {
-  return z
-    .string({ error: SLUG_RULE })
-    .regex(/^[a-z0-9][a-z0-9_-]{0,63}$/, { error: SLUG_RULE });
+  return z.string({ error: SLUG_RULE }).regex(/^[a-z0-9][a-z0-9_-]{0,63}$/, { error: SLUG_RULE });
 }
 
 function ms(def: number, min: number, max: number, description: string) {
@@ -47,7 +45,10 @@ export function defaultDataDir(): string {
 }
 
 function defaultNodeName(): string {
-  const name = hostname().toLowerCase().replace(/[^a-z0-9_-]/g, '-').replace(/^[-_]+/, '');
+  const name = hostname()
+    .toLowerCase()
+    .replace(/[^a-z0-9_-]/g, '-')
+    .replace(/^[-_]+/, '');
   return (name || 'cupola').slice(0, 64);
 }
 
@@ -55,12 +56,19 @@ function defaultNodeName(): string {
 export const configSchema = z.strictObject({
   node: z
     .strictObject({
-      name: slug().default(defaultNodeName).meta({ description: 'Name of this node among its peers (defaults to the host name).' }),
-      site: slug().default('default').meta({ description: 'Site this node belongs to; the master groups cameras by site.' }),
+      name: slug()
+        .default(defaultNodeName)
+        .meta({ description: 'Name of this node among its peers (defaults to the host name).' }),
+      site: slug()
+        .default('default')
+        .meta({ description: 'Site this node belongs to; the master groups cameras by site.' }),
       role: z
         .enum(ROLES, { error: `expected one of ${ROLES.join(', ')}` })
         .default('all')
-        .meta({ description: 'Role of this node: slave, compressor, master, or all of them on one box.', requiresRestart: true }),
+        .meta({
+          description: 'Role of this node: slave, compressor, master, or all of them on one box.',
+          requiresRestart: true,
+        }),
     })
     .prefault({}),
   api: z
@@ -70,7 +78,13 @@ export const configSchema = z.strictObject({
         .min(1)
         .default('127.0.0.1')
         .meta({ description: 'Address the HTTP API and UI listen on. Use 0.0.0.0 to reach it from other machines.' }),
-      port: port(8080, 'Port of the HTTP API, the UI, SSE and /metrics; 0 picks a free port.', {}, `${PORT_RULE}, or 0 for any free port`, 0),
+      port: port(
+        8080,
+        'Port of the HTTP API, the UI, SSE and /metrics; 0 picks a free port.',
+        {},
+        `${PORT_RULE}, or 0 for any free port`,
+        0,
+      ),
       corsOrigins: z
         .array(z.url({ error: 'expected an origin such as https://ops.example.com' }))
         .default([])
@@ -95,9 +109,7 @@ export const configSchema = z.strictObject({
         .meta({ description: 'Events kept for SSE resume with Last-Event-ID.', requiresRestart: true }),
     })
     .prefault({}),
-  rtmp: z
-    .strictObject({ port: port(1935, 'RTMP ingest port (cameras push here); slave role.') })
-    .prefault({}),
+  rtmp: z.strictObject({ port: port(1935, 'RTMP ingest port (cameras push here); slave role.') }).prefault({}),
   rtsp: z
     .strictObject({
       f1Port: port(8554, 'RTSP port serving F1, the full-quality camera streams.'),
@@ -106,14 +118,11 @@ export const configSchema = z.strictObject({
     .prefault({}),
   auth: z
     .strictObject({
-      adminPassword: z
-        .string()
-        .min(8, { error: 'expected at least 8 characters' })
-        .optional()
-        .meta({
-          description: 'Sets the admin password at start-up. When unset, one is generated on first start and printed once.',
-          secret: true,
-        }),
+      adminPassword: z.string().min(8, { error: 'expected at least 8 characters' }).optional().meta({
+        description:
+          'Sets the admin password at start-up. When unset, one is generated on first start and printed once.',
+        secret: true,
+      }),
       accessTokenTtlS: seconds(900, 30, 86_400, 'Lifetime of an access token (JWT) in seconds.'),
       refreshTokenTtlS: seconds(14 * 86_400, 300, 365 * 86_400, 'Lifetime of a refresh token in seconds.'),
       loginAttemptsPerMinute: z

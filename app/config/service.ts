@@ -21,7 +21,9 @@ export class PinnedFieldError extends Error {
     readonly field: string,
     readonly source: string,
   ) {
-    super(`${field} is set by ${source === 'env' ? 'the environment' : 'a command-line flag'} and cannot be changed at run time`);
+    super(
+      `${field} is set by ${source === 'env' ? 'the environment' : 'a command-line flag'} and cannot be changed at run time`,
+    );
   }
 }
 
@@ -65,11 +67,19 @@ export class ConfigService {
     const candidate = validateConfig(applyOverrides(fileValues, this.loaded.overrides));
     candidate.dataDir = this.loaded.config.dataDir;
     const changed = diffConfig(this.loaded.config, candidate);
-    const restartOnly = new Set(configFields().filter((f) => f.requiresRestart).map((f) => f.path));
+    const restartOnly = new Set(
+      configFields()
+        .filter((f) => f.requiresRestart)
+        .map((f) => f.path),
+    );
     const restartRequired = changed.filter((p) => restartOnly.has(p));
-    for (const path of restartRequired) setPath(candidate as unknown as Record<string, unknown>, path, getPath(this.loaded.config, path));
+    for (const path of restartRequired)
+      setPath(candidate as unknown as Record<string, unknown>, path, getPath(this.loaded.config, path));
     if (Object.keys(flat).length) {
-      persistConfigChanges(this.loaded.file, Object.fromEntries(Object.entries(flat).map(([p, v]) => [p, v === null ? undefined : v])));
+      persistConfigChanges(
+        this.loaded.file,
+        Object.fromEntries(Object.entries(flat).map(([p, v]) => [p, v === null ? undefined : v])),
+      );
     }
     this.loaded.fileValues = fileValues;
     return { changed, restartRequired, next: candidate };

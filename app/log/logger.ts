@@ -45,7 +45,8 @@ export interface LoggerHandle {
 /** Creates the logger; the file stream is synchronous-ish and owned by the handle (no worker threads). */
 export function createLogger(opts: LoggerOptions): LoggerHandle {
   const streams: pino.StreamEntry[] = [];
-  if (opts.stdout !== false) streams.push({ stream: pino.destination({ fd: 1, sync: true }), level: opts.level as pino.Level });
+  if (opts.stdout !== false)
+    streams.push({ stream: pino.destination({ fd: 1, sync: true }), level: opts.level as pino.Level });
   let file: RotatingFile | undefined;
   if (opts.dir) {
     mkdirSync(opts.dir, { recursive: true });

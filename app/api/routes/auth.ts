@@ -17,7 +17,10 @@ export interface AuthRouteDeps {
 
 function setSession(reply: FastifyReply, pair: TokenPair): void {
   const maxAge = Math.max(0, Math.floor((Date.parse(pair.accessExpiresAt) - Date.now()) / 1000));
-  reply.header('set-cookie', `${SESSION_COOKIE}=${pair.accessToken}; Path=/; HttpOnly; SameSite=Strict; Max-Age=${maxAge}`);
+  reply.header(
+    'set-cookie',
+    `${SESSION_COOKIE}=${pair.accessToken}; Path=/; HttpOnly; SameSite=Strict; Max-Age=${maxAge}`,
+  );
 }
 
 const REFRESH_MESSAGES = {

@@ -27,8 +27,10 @@ export function configRoutes(ctl: ConfigControl): FastifyPluginAsyncZod {
       config: ctl.redacted(),
       pinned: ctl.pinned(),
     }));
-    app.get('/config/schema', { schema: { tags: ['config'], summary: 'JSON Schema of the config (for the settings page)' } }, async () =>
-      ctl.schema(),
+    app.get(
+      '/config/schema',
+      { schema: { tags: ['config'], summary: 'JSON Schema of the config (for the settings page)' } },
+      async () => ctl.schema(),
     );
     app.patch(
       '/config',
@@ -38,7 +40,11 @@ export function configRoutes(ctl: ConfigControl): FastifyPluginAsyncZod {
           summary: 'Change config fields; only the components whose fields changed are restarted',
           body: z.record(z.string(), z.unknown()),
           response: {
-            200: z.object({ changed: z.array(z.string()), restarted: z.array(z.string()), restartRequired: z.array(z.string()) }),
+            200: z.object({
+              changed: z.array(z.string()),
+              restarted: z.array(z.string()),
+              restartRequired: z.array(z.string()),
+            }),
             400: errorSchema,
             403: errorSchema,
             409: errorSchema,

@@ -32,45 +32,49 @@ function parseLastId(header: unknown, query: unknown): number | null {
 /** Registers the SSE route. */
 export function eventRoutes(deps: { bus: EventBus; hub: SseHub; heartbeatMs: number }): FastifyPluginAsync {
   return async (app) => {
-    app.get('/events', { schema: { tags: ['events'], summary: 'Server-Sent Events of the node (resume with Last-Event-ID)' } }, (req, reply) => {
-      const { bus, hub } = deps;
-      const lastId = parseLastId(req.headers['last-event-id'], (req.query as Record<string, unknown>).lastEventId);
-      reply.hijack();
-      const res = reply.raw;
-      res.writeHead(200, {
-        ...(reply.getHeaders() as Record<string, string>),
-        'content-type': 'text/event-stream; charset=utf-8',
-        'cache-control': 'no-cache, no-transform',
-        connection: 'keep-alive',
-        'x-accel-buffering': 'no',
-      });
-      res.write('retry: 2000\n\n');
-      const send = (chunk: string) => {
-        if (res.writableLength > MAX_BUFFERED_BYTES) {
-          req.log.warn('SSE client too slow; disconnecting it');
-          res.destroy();
-          return;
+    app.get(
+      '/events',
+      { schema: { tags: ['events'], summary: 'Server-Sent Events of the node (resume with Last-Event-ID)' } },
+      (req, reply) => {
+        const { bus, hub } = deps;
+        const lastId = parseLastId(req.headers['last-event-id'], (req.query as Record<string, unknown>).lastEventId);
+        reply.hijack();
+        const res = reply.raw;
+        res.writeHead(200, {
+          ...(reply.getHeaders() as Record<string, string>),
+          'content-type': 'text/event-stream; charset=utf-8',
+          'cache-control': 'no-cache, no-transform',
+          connection: 'keep-alive',
+          'x-accel-buffering': 'no',
+        });
+        res.write('retry: 2000\n\n');
+        const send = (chunk: string) => {
+          if (res.writableLength > MAX_BUFFERED_BYTES) {
+            req.log.warn('SSE client too slow; disconnecting it');
+            res.destroy();
+            return;
+          }
+          res.write(chunk);
+        };
+        if (lastId !== null) {
+          const replay = bus.since(lastId);
+          if (replay.ok) for (const e of replay.events) send(frame(e));
+          else {
+            // Tell the client it missed events that are gone, so it can reload its state instead of trusting the feed.
+            send(`event: reset\ndata: ${JSON.stringify({ oldestId: replay.oldestId, lastEventId: lastId })}\n\n`);
+            const rest = bus.since(replay.oldestId - 1);
+            if (rest.ok) for (const e of rest.events) send(frame(e));
+          }
         }
-        res.write(chunk);
-      };
-      if (lastId !== null) {
-        const replay = bus.since(lastId);
-        if (replay.ok) for (const e of replay.events) send(frame(e));
-        else {
-          // Tell the client it missed events that are gone, so it can reload its state instead of trusting the feed.
-          send(`event: reset\ndata: ${JSON.stringify({ oldestId: replay.oldestId, lastEventId: lastId })}\n\n`);
-          const rest = bus.since(replay.oldestId - 1);
-          if (rest.ok) for (const e of rest.events) send(frame(e));
-        }
-      }
-      const unsubscribe = bus.onAny((e) => send(frame(e)));
-      const heartbeat = setInterval(() => send(`: ping ${Date.now()}\n\n`), deps.heartbeatMs);
-      hub.clients.add(res);
-      res.on('close', () => {
-        clearInterval(heartbeat);
-        unsubscribe();
-        hub.clients.delete(res);
-      });
-    });
+        const unsubscribe = bus.onAny((e) => send(frame(e)));
+        const heartbeat = setInterval(() => send(`: ping ${Date.now()}\n\n`), deps.heartbeatMs);
+        hub.clients.add(res);
+        res.on('close', () => {
+          clearInterval(heartbeat);
+          unsubscribe();
+          hub.clients.delete(res);
+        });
+      },
+    );
   };
 }

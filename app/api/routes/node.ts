@@ -17,7 +17,13 @@ export function healthRoutes(deps: NodeRouteDeps): FastifyPluginAsyncZod {
   return async (app) => {
     app.get(
       '/health',
-      { schema: { tags: ['node'], summary: 'Liveness (no auth)', response: { 200: z.object({ status: z.literal('ok') }) } } },
+      {
+        schema: {
+          tags: ['node'],
+          summary: 'Liveness (no auth)',
+          response: { 200: z.object({ status: z.literal('ok') }) },
+        },
+      },
       async () => ({ status: 'ok' as const }),
     );
     app.get(
@@ -26,7 +32,10 @@ export function healthRoutes(deps: NodeRouteDeps): FastifyPluginAsyncZod {
         schema: {
           tags: ['node'],
           summary: 'Readiness: every component started',
-          response: { 200: z.object({ ready: z.boolean(), components: z.record(z.string(), z.boolean()) }), 503: z.object({ ready: z.boolean(), components: z.record(z.string(), z.boolean()) }) },
+          response: {
+            200: z.object({ ready: z.boolean(), components: z.record(z.string(), z.boolean()) }),
+            503: z.object({ ready: z.boolean(), components: z.record(z.string(), z.boolean()) }),
+          },
         },
       },
       async (_req, reply) => {
@@ -41,7 +50,9 @@ export function healthRoutes(deps: NodeRouteDeps): FastifyPluginAsyncZod {
 /** /api/v1/node and /api/v1/children. */
 export function nodeRoutes(deps: NodeRouteDeps): FastifyPluginAsyncZod {
   return async (app) => {
-    app.get('/node', { schema: { tags: ['node'], summary: 'Identity and uptime of this node' } }, async () => deps.nodeInfo());
+    app.get('/node', { schema: { tags: ['node'], summary: 'Identity and uptime of this node' } }, async () =>
+      deps.nodeInfo(),
+    );
     app.get('/children', { schema: { tags: ['node'], summary: 'Supervised child processes' } }, async () => ({
       children: deps.children(),
     }));

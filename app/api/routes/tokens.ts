@@ -20,7 +20,13 @@ export function tokenRoutes({ auth, store, bus }: TokenRouteDeps): FastifyPlugin
   return async (app) => {
     app.get(
       '/',
-      { schema: { tags: ['tokens'], summary: 'List API tokens (never their secrets)', response: { 200: z.object({ tokens: z.array(apiTokenSchema) }) } } },
+      {
+        schema: {
+          tags: ['tokens'],
+          summary: 'List API tokens (never their secrets)',
+          response: { 200: z.object({ tokens: z.array(apiTokenSchema) }) },
+        },
+      },
       async (req) => {
         requireAdmin(req);
         return { tokens: store.apiTokens.list() };

@@ -60,13 +60,26 @@ test('each rule names the field, the rule and the value', () => {
     [{ rtmp: { port: 0 } }, 'rtmp.port: expected integer 1-65535, got 0'],
     [{ rtsp: { f2Port: 'x' } }, 'rtsp.f2Port: expected integer 1-65535, got "x"'],
     [{ node: { role: 'boss' } }, 'node.role: expected one of slave, compressor, master, all, got "boss"'],
-    [{ node: { site: 'Site A' } }, 'node.site: expected 1-64 characters of a-z, 0-9, "-" or "_", starting with a letter or digit, got "Site A"'],
+    [
+      { node: { site: 'Site A' } },
+      'node.site: expected 1-64 characters of a-z, 0-9, "-" or "_", starting with a letter or digit, got "Site A"',
+    ],
     [{ api: { prot: 1 } }, 'api.prot: unknown field'],
     [{ bogus: true }, 'bogus: unknown field'],
-    [{ supervisor: { stallTimeoutMs: 10 } }, 'supervisor.stallTimeoutMs: expected integer milliseconds 500-600000, got 10'],
-    [{ api: { corsOrigins: ['not a url'] } }, 'api.corsOrigins.0: expected an origin such as https://ops.example.com, got "not a url"'],
+    [
+      { supervisor: { stallTimeoutMs: 10 } },
+      'supervisor.stallTimeoutMs: expected integer milliseconds 500-600000, got 10',
+    ],
+    [
+      { api: { corsOrigins: ['not a url'] } },
+      'api.corsOrigins.0: expected an origin such as https://ops.example.com, got "not a url"',
+    ],
   ];
-  for (const [input, expected] of cases) assert.deepEqual(problems(() => validateConfig(input)), [expected]);
+  for (const [input, expected] of cases)
+    assert.deepEqual(
+      problems(() => validateConfig(input)),
+      [expected],
+    );
 });
 
 test('a secret is never echoed in an error', () => {
@@ -96,7 +109,11 @@ test('without --config the data dir file is read, and env coerces each type', (t
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   writeFileSync(join(dir, 'cupola.yaml'), 'node:\n  site: from-data-dir\n');
   const loaded = loadConfig({
-    env: { CUPOLA_DATA_DIR: dir, CUPOLA_API_CORS_ORIGINS: 'https://a.example, https://b.example', CUPOLA_LOG_LEVEL: 'debug' },
+    env: {
+      CUPOLA_DATA_DIR: dir,
+      CUPOLA_API_CORS_ORIGINS: 'https://a.example, https://b.example',
+      CUPOLA_LOG_LEVEL: 'debug',
+    },
   });
   assert.equal(loaded.file, join(dir, 'cupola.yaml'));
   assert.equal(loaded.config.node.site, 'from-data-dir');
@@ -111,9 +128,10 @@ test('bad env values and bad files are reported with the field', (t) => {
     problems(() => loadConfig({ env: { CUPOLA_API_PORT: 'abc', CUPOLA_DATA_DIR: dir } })),
     ['api.port: expected integer 1-65535, or 0 for any free port, got "abc"'],
   );
-  assert.deepEqual(problems(() => loadConfig({ env: {}, flags: { 'api.nope': '1' } })), [
-    'api.nope: unknown field (from a command-line flag)',
-  ]);
+  assert.deepEqual(
+    problems(() => loadConfig({ env: {}, flags: { 'api.nope': '1' } })),
+    ['api.nope: unknown field (from a command-line flag)'],
+  );
   const bad = join(dir, 'bad.yaml');
   writeFileSync(bad, 'api:\n  port: [1\n');
   const [syntax] = problems(() => loadConfig({ file: bad, env: {} }));

@@ -55,11 +55,14 @@ test('restart-only fields are persisted but keep their running value', (t) => {
 test('an invalid change changes nothing, on disk or in memory', (t) => {
   const { dir, svc } = setup(t, 'node:\n  site: a\n');
   const before = readFileSync(join(dir, 'cupola.yaml'), 'utf8');
-  assert.throws(() => svc.change({ node: { site: 'b' }, api: { port: 'x' } }), (err: unknown) => {
-    assert.ok(err instanceof ConfigError);
-    assert.equal(err.problems[0]!.field, 'api.port');
-    return true;
-  });
+  assert.throws(
+    () => svc.change({ node: { site: 'b' }, api: { port: 'x' } }),
+    (err: unknown) => {
+      assert.ok(err instanceof ConfigError);
+      assert.equal(err.problems[0]!.field, 'api.port');
+      return true;
+    },
+  );
   assert.throws(() => svc.change({ api: { nope: 1 } }), ConfigError);
   assert.equal(readFileSync(join(dir, 'cupola.yaml'), 'utf8'), before);
   assert.equal(svc.config.node.site, 'a');
@@ -67,7 +70,10 @@ test('an invalid change changes nothing, on disk or in memory', (t) => {
 
 test('fields pinned by the environment are refused', (t) => {
   const { dir, svc } = setup(t, undefined, { CUPOLA_NODE_SITE: 'pinned' });
-  assert.throws(() => svc.change({ node: { site: 'other' } }), (err: unknown) => err instanceof PinnedFieldError && err.field === 'node.site');
+  assert.throws(
+    () => svc.change({ node: { site: 'other' } }),
+    (err: unknown) => err instanceof PinnedFieldError && err.field === 'node.site',
+  );
   assert.equal(existsSync(join(dir, 'cupola.yaml')), false);
 });
 

@@ -18,9 +18,11 @@ function tempDir(t: TestContext): string {
 function schemaOf(file: string): string[] {
   const db = new Database(file, { readonly: true });
   try {
-    return (db.prepare("SELECT type, name, sql FROM sqlite_master WHERE name NOT LIKE 'sqlite_%' ORDER BY name").all() as Array<{ sql: string }>).map(
-      (r) => r.sql.replace(/\s+/g, ' '),
-    );
+    return (
+      db
+        .prepare("SELECT type, name, sql FROM sqlite_master WHERE name NOT LIKE 'sqlite_%' ORDER BY name")
+        .all() as Array<{ sql: string }>
+    ).map((r) => r.sql.replace(/\s+/g, ' '));
   } finally {
     db.close();
   }
@@ -60,7 +62,10 @@ test('migrations run up from each earlier version and keep the data', (t) => {
     old.close();
     const db = openDatabase(file);
     assert.equal(db.pragma('user_version', { simple: true }), LATEST_VERSION);
-    assert.equal((db.prepare("SELECT value FROM secrets WHERE name = 'probe'").get() as { value: string }).value, 'kept');
+    assert.equal(
+      (db.prepare("SELECT value FROM secrets WHERE name = 'probe'").get() as { value: string }).value,
+      'kept',
+    );
     db.close();
     assert.deepEqual(schemaOf(file), expected, `schema after upgrading from version ${k}`);
   }
@@ -68,11 +73,16 @@ test('migrations run up from each earlier version and keep the data', (t) => {
 
 test('a failing migration rolls back every step of the run', (t) => {
   const file = join(tempDir(t), 'b.db');
-  const broken = [...MIGRATIONS, { version: 99, name: 'broken', sql: 'CREATE TABLE half (x); INSERT INTO nowhere VALUES (1);' }];
+  const broken = [
+    ...MIGRATIONS,
+    { version: 99, name: 'broken', sql: 'CREATE TABLE half (x); INSERT INTO nowhere VALUES (1);' },
+  ];
   assert.throws(() => openDatabase(file, { migrations: broken }), StoreError);
   const db = new Database(file);
   assert.equal(db.pragma('user_version', { simple: true }), 0, 'nothing applied');
-  const tables = db.prepare("SELECT count(*) AS n FROM sqlite_master WHERE name IN ('half', 'secrets')").get() as { n: number };
+  const tables = db.prepare("SELECT count(*) AS n FROM sqlite_master WHERE name IN ('half', 'secrets')").get() as {
+    n: number;
+  };
   assert.equal(tables.n, 0, 'no table of the failed run is left');
   db.close();
 });
