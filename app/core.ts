@@ -5,6 +5,7 @@ import { AuthService } from './api/auth/auth-service.js';
 import { ApiError } from './api/errors.js';
 import type { ApplyResult, ConfigControl } from './api/routes/config.js';
 import { ApiServer, canListen } from './api/server.js';
+import { CameraRegistry } from './cameras/registry.js';
 import { touches } from './config/diff.js';
 import { configJsonSchema } from './config/fields.js';
 import type { LoadedConfig } from './config/load.js';
@@ -224,12 +225,15 @@ export class Core {
       runDir: join(c.dataDir, 'run'),
     });
     const auth = new AuthService(store, c.auth);
+    const cameras = new CameraRegistry(store, this.bus);
     this.supervisor = supervisor;
     const api = new ApiServer({
       options: c.api,
       auth,
       authOptions: () => this.config.auth,
       store,
+      cameras,
+      rtmpPort: () => this.config.rtmp.port,
       bus: this.bus,
       log,
       config: this.configControl(),

@@ -9,6 +9,7 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { jsonSchemaTransform, serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
+import type { CameraRegistry } from '../cameras/registry.js';
 import type { Config } from '../config/schema.js';
 import type { EventBus } from '../events/bus.js';
 import type { Logger } from '../log/logger.js';
@@ -18,6 +19,7 @@ import { installAuth } from './auth-hook.js';
 import { ApiError, installErrorHandlers } from './errors.js';
 import { createMetrics } from './metrics.js';
 import { authRoutes } from './routes/auth.js';
+import { cameraRoutes } from './routes/cameras.js';
 import { configRoutes, type ConfigControl } from './routes/config.js';
 import { eventRoutes, SseHub } from './routes/events.js';
 import { healthRoutes, nodeRoutes, type NodeRouteDeps } from './routes/node.js';
@@ -29,6 +31,8 @@ export interface ApiDeps extends NodeRouteDeps {
   auth: AuthService;
   authOptions: () => Config['auth'];
   store: Store;
+  cameras: CameraRegistry;
+  rtmpPort: () => number;
   bus: EventBus;
   log: Logger;
   config: ConfigControl;
@@ -179,6 +183,7 @@ export class ApiServer {
           { prefix: '/auth' },
         );
         await v1.register(tokenRoutes({ auth: d.auth, store: d.store, bus: d.bus }), { prefix: '/tokens' });
+        await v1.register(cameraRoutes({ cameras: d.cameras, rtmpPort: d.rtmpPort }), { prefix: '/cameras' });
         await v1.register(nodeRoutes(d));
         await v1.register(configRoutes(d.config));
         await v1.register(eventRoutes({ bus: d.bus, hub: this.hub, heartbeatMs: d.heartbeatMs ?? 15_000 }));

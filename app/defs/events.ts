@@ -1,4 +1,5 @@
 /** Event types shared by the core's bus, the API's SSE stream and the renderer. Data shapes only, no logic. */
+import type { CameraSourceKind } from './camera.js';
 import type { ChildProgress } from './child.js';
 import type { Role } from './node.js';
 
@@ -15,6 +16,10 @@ export interface EventMap {
   'child.gave-up': { name: string; attempts: number; reason: string };
   'auth.token-created': { id: string; name: string };
   'auth.token-revoked': { id: string };
+  'camera.created': { id: string; kind: CameraSourceKind };
+  'camera.updated': { id: string };
+  'camera.deleted': { id: string };
+  'camera.key-rotated': { id: string };
 }
 
 /** One of the keys of EventMap. */

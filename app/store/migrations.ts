@@ -54,6 +54,28 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX audit_log_at ON audit_log (at);
     `,
   },
+  {
+    version: 3,
+    name: 'cameras',
+    sql: `
+      CREATE TABLE cameras (
+        id TEXT PRIMARY KEY,
+        name TEXT NOT NULL,
+        site TEXT NOT NULL,
+        enabled INTEGER NOT NULL DEFAULT 1,
+        source_kind TEXT NOT NULL CHECK (source_kind IN ('rtmp-push', 'rtsp-pull')),
+        source_url TEXT,
+        source_user TEXT,
+        source_password TEXT,
+        key_hash TEXT,
+        key_rotated_at TEXT,
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL,
+        CHECK (source_kind <> 'rtsp-pull' OR source_url IS NOT NULL),
+        CHECK (source_kind <> 'rtmp-push' OR key_hash IS NOT NULL)
+      );
+    `,
+  },
 ];
 
 /** The schema version a fully migrated database has. */

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { openDatabase, type Db } from './database.js';
 import { ApiTokensRepo } from './repos/api-tokens.js';
 import { AuditLogRepo } from './repos/audit-log.js';
+import { CamerasRepo } from './repos/cameras.js';
 import { RefreshTokensRepo } from './repos/refresh-tokens.js';
 import { SecretsRepo } from './repos/secrets.js';
 
@@ -13,6 +14,7 @@ export class Store {
   apiTokens!: ApiTokensRepo;
   refreshTokens!: RefreshTokensRepo;
   audit!: AuditLogRepo;
+  cameras!: CamerasRepo;
 
   constructor(private readonly dataDir: string) {}
 
@@ -29,6 +31,7 @@ export class Store {
     this.apiTokens = new ApiTokensRepo(db);
     this.refreshTokens = new RefreshTokensRepo(db);
     this.audit = new AuditLogRepo(db);
+    this.cameras = new CamerasRepo(db);
   }
 
   /** Runs `fn` in one transaction: all its writes land, or none. */

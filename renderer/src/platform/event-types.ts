@@ -14,6 +14,10 @@ export const EVENT_TYPES = [
   'child.gave-up',
   'auth.token-created',
   'auth.token-revoked',
+  'camera.created',
+  'camera.updated',
+  'camera.deleted',
+  'camera.key-rotated',
 ] as const satisfies readonly EventType[];
 
 // Fails to compile, naming the type, when EventMap gains an event this list lacks.

@@ -48,6 +48,14 @@ export function describeEvent(event: BusEvent): { text: string; severity: Severi
       return { text: `API token "${e.data.name}" created`, severity: 'info' };
     case 'auth.token-revoked':
       return { text: `API token ${e.data.id} revoked`, severity: 'warn' };
+    case 'camera.created':
+      return { text: `Camera ${e.data.id} added (${e.data.kind})`, severity: 'info' };
+    case 'camera.updated':
+      return { text: `Camera ${e.data.id} changed`, severity: 'info' };
+    case 'camera.deleted':
+      return { text: `Camera ${e.data.id} removed`, severity: 'warn' };
+    case 'camera.key-rotated':
+      return { text: `Publish key of camera ${e.data.id} rotated`, severity: 'warn' };
     default:
       // A core newer than this UI: show the raw type rather than nothing.
       return { text: String((event as { type: string }).type), severity: 'info' };

@@ -1,0 +1,26 @@
+/** Camera registry shapes shared by the core, the API and the renderer. */
+
+/** How a camera's stream reaches the slave. */
+export type CameraSourceKind = 'rtmp-push' | 'rtsp-pull';
+
+/** A camera as the API returns it: credentials are never included in full. */
+export interface Camera {
+  /** Slug; also the stream path (`rtmp://host/live/<id>`, `rtsp://host:8554/<id>`). */
+  id: string;
+  name: string;
+  site: string;
+  enabled: boolean;
+  source:
+    | { kind: 'rtmp-push'; keyRotatedAt: string }
+    | { kind: 'rtsp-pull'; url: string; user: string | null; hasPassword: boolean };
+  createdAt: string;
+  updatedAt: string;
+}
+
+/** Returned once when a push camera is created or its key rotated; the key is not stored in clear. */
+export interface PublishKeyGrant {
+  cameraId: string;
+  publishKey: string;
+  /** `rtmp://<host>:<port>/live/<id>?key=<key>` with the host the request came to. */
+  publishUrl: string;
+}
