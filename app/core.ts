@@ -12,12 +12,14 @@ import type { LoadedConfig } from './config/load.js';
 import { redactConfig } from './config/redact.js';
 import type { Config } from './config/schema.js';
 import { ConfigService, flattenPatch, PinnedFieldError } from './config/service.js';
+import type { ChildStatus } from './defs/child.js';
 import type { NodeInfo, Role } from './defs/node.js';
 import { EventBus } from './events/bus.js';
 import { createLogger, type Logger, type LoggerHandle } from './log/logger.js';
 import { DataDirLock } from './store/data-dir-lock.js';
 import { Store } from './store/store.js';
 import { Supervisor } from './supervisor/supervisor.js';
+import { SlaveRole } from './roles/slave.js';
 import { PACKAGE_ROOT, VERSION } from './version.js';
 
 /** A part of the core with a lifecycle. `keys` are the config prefixes it reads; `reconfigure` applies them live. */
@@ -59,6 +61,7 @@ export class Core {
   private password: string | null = null;
   private api: ApiServer | null = null;
   private supervisor: Supervisor | null = null;
+  private slave: SlaveRole | null = null;
   private stopping: Promise<void> | null = null;
 
   constructor(
@@ -92,6 +95,11 @@ export class Core {
     return p;
   }
 
+  /** Supervised child processes (empty before start). */
+  children(): ChildStatus[] {
+    return this.supervisor?.list() ?? [];
+  }
+
   /** Identity of this node for the API and peers. */
   nodeInfo(): NodeInfo {
     const c = this.config;
@@ -103,6 +111,7 @@ export class Core {
       startedAt: this.startedAt.toISOString(),
       uptimeS: Math.round((Date.now() - this.startedAt.getTime()) / 1000),
       pid: process.pid,
+      media: this.slave?.planePorts ?? null,
     };
   }
 
@@ -226,6 +235,11 @@ export class Core {
     });
     const auth = new AuthService(store, c.auth);
     const cameras = new CameraRegistry(store, this.bus);
+    const roles = rolesOf(c.node.role);
+    const slave = roles.includes('slave')
+      ? new SlaveRole({ config: c, supervisor, bus: this.bus, cameras, store, log: log.child({ component: 'slave' }) })
+      : null;
+    this.slave = slave;
     this.supervisor = supervisor;
     const api = new ApiServer({
       options: c.api,
@@ -233,7 +247,8 @@ export class Core {
       authOptions: () => this.config.auth,
       store,
       cameras,
-      rtmpPort: () => this.config.rtmp.port,
+      rtmpPort: () => slave?.planePorts?.rtmpPort ?? this.config.rtmp.port,
+      streams: () => slave?.streams() ?? [],
       bus: this.bus,
       log,
       config: this.configControl(),
@@ -271,6 +286,9 @@ export class Core {
         },
         stop: async () => {},
       },
+      ...(slave
+        ? [{ name: 'slave', keys: ['rtmp', 'rtsp', 'media'], start: () => slave.start(), stop: () => slave.stop() }]
+        : []),
       { name: 'api', keys: ['api'], start: () => api.start(), stop: () => api.stop() },
     ];
   }

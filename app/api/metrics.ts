@@ -1,12 +1,14 @@
 /** Prometheus metrics of the node: process metrics plus per-component gauges read at scrape time. */
 import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
 import type { ChildStatus } from '../defs/child.js';
+import type { PlaneStream } from '../media/worker/protocol.js';
 
 /** What the metrics read from the core at scrape time. */
 export interface MetricsSources {
   children(): ChildStatus[];
   sseClients(): number;
   eventsPublished(): number;
+  streams(): PlaneStream[];
 }
 
 /** A registry per core (no global default registry: several cores may share a test process). */
@@ -49,6 +51,22 @@ export function createMetrics(src: MetricsSources): { registry: Registry; httpRe
       this.set(src.eventsPublished());
     },
   });
+  const streamGauge = (name: string, help: string, value: (s: PlaneStream) => number) =>
+    new Gauge({
+      name,
+      help,
+      labelNames: ['plane', 'path'] as const,
+      registers: [registry],
+      collect() {
+        this.reset();
+        for (const s of src.streams()) this.set({ plane: s.plane, path: s.stats.path }, value(s));
+      },
+    });
+  streamGauge('cupola_stream_readers', 'Readers attached to each stream', (s) => s.stats.readers);
+  streamGauge('cupola_stream_bytes_in', 'Bytes received from the publisher of each stream', (s) => s.stats.bytesIn);
+  streamGauge('cupola_stream_bytes_out', 'Bytes sent to the readers of each stream', (s) => s.stats.bytesOut);
+  streamGauge('cupola_stream_packets_dropped', 'Packets not sent to slow readers', (s) => s.stats.packetsDropped);
+  streamGauge('cupola_stream_uptime_seconds', 'Seconds since the stream went online', (s) => s.stats.uptimeMs / 1000);
   const httpRequests = new Counter({
     name: 'cupola_http_requests_total',
     help: 'HTTP requests answered, by status class',

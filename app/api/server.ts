@@ -10,6 +10,7 @@ import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { jsonSchemaTransform, serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
 import type { CameraRegistry } from '../cameras/registry.js';
+import type { PlaneStream } from '../media/worker/protocol.js';
 import type { Config } from '../config/schema.js';
 import type { EventBus } from '../events/bus.js';
 import type { Logger } from '../log/logger.js';
@@ -23,6 +24,7 @@ import { cameraRoutes } from './routes/cameras.js';
 import { configRoutes, type ConfigControl } from './routes/config.js';
 import { eventRoutes, SseHub } from './routes/events.js';
 import { healthRoutes, nodeRoutes, type NodeRouteDeps } from './routes/node.js';
+import { streamRoutes } from './routes/streams.js';
 import { tokenRoutes } from './routes/tokens.js';
 
 /** Everything the API serves. */
@@ -33,6 +35,7 @@ export interface ApiDeps extends NodeRouteDeps {
   store: Store;
   cameras: CameraRegistry;
   rtmpPort: () => number;
+  streams: () => PlaneStream[];
   bus: EventBus;
   log: Logger;
   config: ConfigControl;
@@ -119,6 +122,7 @@ export class ApiServer {
       children: d.children,
       sseClients: () => this.hub.clients.size,
       eventsPublished: () => d.bus.lastId,
+      streams: d.streams,
     });
     app.addHook('onResponse', async (req, reply) => {
       metrics.httpRequests.inc({ status: `${Math.floor(reply.statusCode / 100)}xx` });
@@ -185,6 +189,7 @@ export class ApiServer {
         await v1.register(tokenRoutes({ auth: d.auth, store: d.store, bus: d.bus }), { prefix: '/tokens' });
         await v1.register(cameraRoutes({ cameras: d.cameras, rtmpPort: d.rtmpPort }), { prefix: '/cameras' });
         await v1.register(nodeRoutes(d));
+        await v1.register(streamRoutes(d));
         await v1.register(configRoutes(d.config));
         await v1.register(eventRoutes({ bus: d.bus, hub: this.hub, heartbeatMs: d.heartbeatMs ?? 15_000 }));
       },

@@ -12,14 +12,15 @@ export interface FieldMeta {
   secret?: boolean;
 }
 
-const PORT_RULE = 'expected integer 1-65535';
+const PORT_RULE = 'expected integer 1-65535, or 0 for any free port';
 const SLUG_RULE = 'expected 1-64 characters of a-z, 0-9, "-" or "_", starting with a letter or digit';
 
-function port(def: number, description: string, meta: FieldMeta = {}, rule = PORT_RULE, min = 1) {
+/** A TCP port; 0 picks a free one (tests, and several nodes on one host). */
+function port(def: number, description: string, meta: FieldMeta = {}) {
   return z
-    .int({ error: rule })
-    .min(min, { error: rule })
-    .max(65535, { error: rule })
+    .int({ error: PORT_RULE })
+    .min(0, { error: PORT_RULE })
+    .max(65535, { error: PORT_RULE })
     .default(def)
     .meta({ description, ...meta });
 }
@@ -78,13 +79,7 @@ export const configSchema = z.strictObject({
         .min(1)
         .default('127.0.0.1')
         .meta({ description: 'Address the HTTP API and UI listen on. Use 0.0.0.0 to reach it from other machines.' }),
-      port: port(
-        8080,
-        'Port of the HTTP API, the UI, SSE and /metrics; 0 picks a free port.',
-        {},
-        `${PORT_RULE}, or 0 for any free port`,
-        0,
-      ),
+      port: port(8080, 'Port of the HTTP API, the UI, SSE and /metrics; 0 picks a free port.'),
       corsOrigins: z
         .array(z.url({ error: 'expected an origin such as https://ops.example.com' }))
         .default([])
@@ -109,11 +104,36 @@ export const configSchema = z.strictObject({
         .meta({ description: 'Events kept for SSE resume with Last-Event-ID.', requiresRestart: true }),
     })
     .prefault({}),
+  media: z
+    .strictObject({
+      host: z.string().min(1).default('0.0.0.0').meta({
+        description: 'Address the RTMP and RTSP ports listen on (cameras and peers on the network must reach them).',
+        requiresRestart: true,
+      }),
+    })
+    .prefault({}),
   rtmp: z.strictObject({ port: port(1935, 'RTMP ingest port (cameras push here); slave role.') }).prefault({}),
   rtsp: z
     .strictObject({
       f1Port: port(8554, 'RTSP port serving F1, the full-quality camera streams.'),
       f2Port: port(8555, 'RTSP port receiving and serving F2, the compressed streams.'),
+      users: z
+        .array(
+          z.strictObject({
+            user: z
+              .string()
+              .regex(/^[\w.@-]{1,64}$/, { error: 'expected 1-64 of letters, digits, ".", "@", "-", "_"' }),
+            password: z.string().min(8, { error: 'expected at least 8 characters' }),
+            read: z.array(z.string().min(1)).default([]),
+            publish: z.array(z.string().min(1)).default([]),
+          }),
+        )
+        .default([])
+        .meta({
+          description:
+            'RTSP users besides API tokens: { user, password, read: [paths], publish: [paths] }; "*" matches every path.',
+          secret: true,
+        }),
     })
     .prefault({}),
   auth: z

@@ -20,6 +20,10 @@ export interface EventMap {
   'camera.updated': { id: string };
   'camera.deleted': { id: string };
   'camera.key-rotated': { id: string };
+  'stream.online': { plane: 'f1' | 'f2'; path: string };
+  'stream.offline': { plane: 'f1' | 'f2'; path: string };
+  'media.auth-failed': { plane: 'f1' | 'f2' | 'rtmp'; path: string; remote: string; reason: string };
+  'media.started': { host: string; rtmpPort: number; f1Port: number; f2Port: number };
 }
 
 /** One of the keys of EventMap. */

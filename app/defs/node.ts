@@ -14,4 +14,6 @@ export interface NodeInfo {
   startedAt: string;
   uptimeS: number;
   pid: number;
+  /** Ports of the media plane on a slave once it listens (actual ports when 0 was configured), else null. */
+  media: { host: string; rtmpPort: number; f1Port: number; f2Port: number } | null;
 }

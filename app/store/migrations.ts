@@ -76,6 +76,12 @@ export const MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 4,
+    name: 'api-token-rtsp-digest',
+    // RTSP Digest never sends the password, so a token usable as an RTSP password needs HA1 = MD5(id:cupola:secret).
+    sql: `ALTER TABLE api_tokens ADD COLUMN rtsp_ha1 TEXT;`,
+  },
 ];
 
 /** The schema version a fully migrated database has. */

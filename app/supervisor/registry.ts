@@ -49,7 +49,10 @@ export class ChildRegistry {
   private readonly entries = new Map<string, RegistryEntry>();
   private self = { pid: process.pid, startTime: '0' };
 
-  constructor(private readonly runDir: string) {}
+  constructor(
+    private readonly runDir: string,
+    private readonly onWriteError?: (err: Error) => void,
+  ) {}
 
   /** Kills leftovers of a previous run recorded in the file, then takes the file over. */
   reap(): ReapReport {
@@ -90,8 +93,13 @@ export class ChildRegistry {
     const file: RegistryFile = { version: 1, owner: this.self, children: [...this.entries.values()] };
     const path = registryPath(this.runDir);
     const tmp = `${path}.${process.pid}.tmp`;
-    writeFileSync(tmp, `${JSON.stringify(file)}\n`);
-    renameSync(tmp, path); // atomic: a crash mid-write never leaves a truncated file for the reaper
+    try {
+      writeFileSync(tmp, `${JSON.stringify(file)}\n`);
+      renameSync(tmp, path); // atomic: a crash mid-write never leaves a truncated file for the reaper
+    } catch (err) {
+      // A vanished or full run dir costs the reaper its list, never the core: pdeathsig still guards the children.
+      this.onWriteError?.(err as Error);
+    }
   }
 }
 

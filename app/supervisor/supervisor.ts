@@ -22,7 +22,7 @@ export class Supervisor {
   async start(): Promise<void> {
     if (this.state === 'started' || this.state === 'stopping') throw new Error('Supervisor is already started');
     const { log, runDir } = this.deps;
-    const registry = new ChildRegistry(runDir);
+    const registry = new ChildRegistry(runDir, (err) => log.warn({ err }, 'cannot write the run file of children'));
     const report = registry.reap();
     if (report.killed.length > 0) {
       log.warn({ children: report.killed.map((c) => c.name) }, 'killed children left over by a previous run');

@@ -76,6 +76,14 @@ export function quietLogger(): LoggerHandle {
   return { log: pino({ level: 'silent' }, { write: () => {} }), close: async () => {} };
 }
 
+/** Media ports on free loopback ports, so that cores in tests never collide with each other or a running node. */
+export const MEDIA_ON_FREE_PORTS: Record<string, string> = {
+  'media.host': '127.0.0.1',
+  'rtmp.port': '0',
+  'rtsp.f1Port': '0',
+  'rtsp.f2Port': '0',
+};
+
 /** Whether the config accepts `api.port: 0`; learnt on the first start (config.test.ts has the test that it must). */
 let portZeroAccepted: boolean | undefined;
 
@@ -104,6 +112,7 @@ export async function startCore(scope: Scope | null, opts: StartCoreOptions = {}
     const port = portZeroAccepted === false ? await freePort() : 0;
     const flags: Record<string, string> = {
       dataDir,
+      ...MEDIA_ON_FREE_PORTS,
       ...(opts.portInFile ? {} : { 'api.port': String(port) }),
       ...opts.flags,
     };
@@ -233,7 +242,13 @@ export function cliEnv(xdgDataHome: string, extra: Record<string, string> = {}):
   const env: NodeJS.ProcessEnv = {};
   for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('CUPOLA_') && k !== 'NODE_OPTIONS') env[k] = v;
   mkdirSync(xdgDataHome, { recursive: true });
-  return { ...env, XDG_DATA_HOME: xdgDataHome, ...extra };
+  const media = {
+    CUPOLA_MEDIA_HOST: '127.0.0.1',
+    CUPOLA_RTMP_PORT: '0',
+    CUPOLA_RTSP_F1_PORT: '0',
+    CUPOLA_RTSP_F2_PORT: '0',
+  };
+  return { ...env, XDG_DATA_HOME: xdgDataHome, ...media, ...extra };
 }
 
 /** The outcome of a CLI run. */

@@ -5,6 +5,7 @@ import type { ApiTokenInfo, TokenPair } from '../../defs/api.js';
 import type { Config } from '../../config/schema.js';
 import { prepared } from '../../store/database.js';
 import type { Store } from '../../store/store.js';
+import { digestHa1 } from '../../media/rtsp/auth.js';
 import { generatePassword, hashPassword, verifyPassword } from './password.js';
 
 /** Who a request is authenticated as. */
@@ -13,7 +14,8 @@ export type Principal = { kind: 'admin'; family: string } | { kind: 'api-token';
 /** Why a refresh was refused. */
 export type RefreshFailure = 'invalid' | 'expired' | 'reused' | 'revoked';
 
-const sha256 = (s: string) => createHash('sha256').update(s).digest('base64url');
+/** SHA-256 in base64url, as API and refresh tokens are stored. */
+export const sha256 = (s: string) => createHash('sha256').update(s).digest('base64url');
 const API_PREFIX = 'cpt_';
 const REFRESH_PREFIX = 'cpr_';
 
@@ -114,6 +116,7 @@ export class AuthService {
       name,
       prefix: secret.slice(0, API_PREFIX.length + 12),
       hash: sha256(secret),
+      rtspHa1: digestHa1(id, secret),
     });
     return { token, secret };
   }

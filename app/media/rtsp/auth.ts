@@ -77,10 +77,20 @@ export function challenge(nonces: NonceIssuer, stale = false): RtspResponse {
   return { status: 401, headers: { 'WWW-Authenticate': [digest, `Basic realm="${REALM}"`] } };
 }
 
+const md5 = (s: string): string => createHash('md5').update(s).digest('hex');
+
+/** HA1 of RFC 2617 for our realm: what a server may store instead of a password to check Digest answers. */
+export function digestHa1(user: string, secret: string): string {
+  return md5(`${user}:${REALM}:${secret}`);
+}
+
 /** The Digest response a client knowing `secret` would have sent (qop=auth or none). */
 export function digestResponse(params: Map<string, string>, method: string, secret: string): string {
-  const md5 = (s: string): string => createHash('md5').update(s).digest('hex');
-  const ha1 = md5(`${params.get('username')}:${REALM}:${secret}`);
+  return digestResponseFromHa1(params, method, digestHa1(params.get('username') ?? '', secret));
+}
+
+/** The Digest response for a stored HA1 (the password itself is not needed). */
+export function digestResponseFromHa1(params: Map<string, string>, method: string, ha1: string): string {
   const ha2 = md5(`${method}:${params.get('uri')}`);
   const nonce = params.get('nonce') ?? '';
   const qop = params.get('qop');
@@ -103,10 +113,11 @@ export async function authenticate(
   target: { path: string; action: RtspAction; remote: string },
 ): Promise<AuthOutcome> {
   const creds = parseAuthorization(req.headers.get('authorization'));
-  const ask: AuthorizeRequest = { ...target, checkPassword: () => false };
+  const ask: AuthorizeRequest = { ...target, checkPassword: () => false, checkHa1: () => false };
   if (creds?.scheme === 'basic') {
     Object.assign(ask, { user: creds.user, password: creds.password, scheme: 'basic' });
     ask.checkPassword = (secret) => safeEqual(creds.password, secret);
+    ask.checkHa1 = (ha1) => safeEqual(digestHa1(creds.user, creds.password), ha1.toLowerCase());
   } else if (creds?.scheme === 'digest') {
     const nonce = nonces.check(creds.params.get('nonce')!);
     const realmOk = creds.params.get('realm') === REALM;
@@ -118,6 +129,7 @@ export async function authenticate(
     Object.assign(ask, { user: creds.user, scheme: 'digest' });
     const sent = creds.params.get('response')!.toLowerCase();
     ask.checkPassword = (secret) => safeEqual(sent, digestResponse(creds.params, req.method, secret));
+    ask.checkHa1 = (ha1) => safeEqual(sent, digestResponseFromHa1(creds.params, req.method, ha1.toLowerCase()));
   }
   const verdict = await withTimeout(
     Promise.resolve().then(() => authorize(ask)),

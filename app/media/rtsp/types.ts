@@ -25,6 +25,8 @@ export interface AuthorizeRequest {
    * the caller needs the plaintext password (or keeps its own per-scheme logic with `password`).
    */
   checkPassword(secret: string): boolean;
+  /** True when the credentials match a stored HA1 = MD5(user:cupola:password), for servers that keep no password. */
+  checkHa1(ha1: string): boolean;
 }
 
 /** The caller's policy; rejections and timeouts count as failures, not crashes. */

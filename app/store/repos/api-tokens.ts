@@ -27,15 +27,12 @@ export class ApiTokensRepo {
   constructor(private readonly db: Db) {}
 
   /** Stores a new token's hash. */
-  insert(t: { id: string; name: string; prefix: string; hash: string }): ApiTokenInfo {
+  insert(t: { id: string; name: string; prefix: string; hash: string; rtspHa1: string }): ApiTokenInfo {
     const now = new Date().toISOString();
-    prepared(this.db, 'INSERT INTO api_tokens (id, name, prefix, hash, created_at) VALUES (?, ?, ?, ?, ?)').run(
-      t.id,
-      t.name,
-      t.prefix,
-      t.hash,
-      now,
-    );
+    prepared(
+      this.db,
+      'INSERT INTO api_tokens (id, name, prefix, hash, rtsp_ha1, created_at) VALUES (?, ?, ?, ?, ?, ?)',
+    ).run(t.id, t.name, t.prefix, t.hash, t.rtspHa1, now);
     return { id: t.id, name: t.name, prefix: t.prefix, createdAt: now, lastUsedAt: null, revokedAt: null };
   }
 
@@ -58,6 +55,18 @@ export class ApiTokensRepo {
       this.db,
       'UPDATE api_tokens SET last_used_at = ? WHERE id = ? AND (last_used_at IS NULL OR last_used_at < ?)',
     ).run(now.toISOString(), id, cutoff);
+  }
+
+  /** Hashes of every active token, for checking them as RTSP passwords (Basic: hash; Digest: HA1). */
+  activeCredentials(): Array<{ id: string; hash: string; ha1: string | null }> {
+    return prepared(
+      this.db,
+      'SELECT id, hash, rtsp_ha1 AS ha1 FROM api_tokens WHERE revoked_at IS NULL',
+    ).all() as Array<{
+      id: string;
+      hash: string;
+      ha1: string | null;
+    }>;
   }
 
   /** Every token, newest first. */

@@ -18,6 +18,10 @@ export const EVENT_TYPES = [
   'camera.updated',
   'camera.deleted',
   'camera.key-rotated',
+  'stream.online',
+  'stream.offline',
+  'media.auth-failed',
+  'media.started',
 ] as const satisfies readonly EventType[];
 
 // Fails to compile, naming the type, when EventMap gains an event this list lacks.

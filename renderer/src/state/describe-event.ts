@@ -56,6 +56,20 @@ export function describeEvent(event: BusEvent): { text: string; severity: Severi
       return { text: `Camera ${e.data.id} removed`, severity: 'warn' };
     case 'camera.key-rotated':
       return { text: `Publish key of camera ${e.data.id} rotated`, severity: 'warn' };
+    case 'stream.online':
+      return { text: `${e.data.plane.toUpperCase()} ${e.data.path} online`, severity: 'info' };
+    case 'stream.offline':
+      return { text: `${e.data.plane.toUpperCase()} ${e.data.path} offline`, severity: 'warn' };
+    case 'media.auth-failed':
+      return {
+        text: `Refused ${e.data.plane} ${e.data.path} from ${e.data.remote}: ${e.data.reason}`,
+        severity: 'warn',
+      };
+    case 'media.started':
+      return {
+        text: `Media plane listening: RTMP ${e.data.rtmpPort}, F1 ${e.data.f1Port}, F2 ${e.data.f2Port}`,
+        severity: 'info',
+      };
     default:
       // A core newer than this UI: show the raw type rather than nothing.
       return { text: String((event as { type: string }).type), severity: 'info' };

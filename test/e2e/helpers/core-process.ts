@@ -1,4 +1,5 @@
 /** Starts a real `cupola serve` child on a free loopback port for e2e tests, and stops it for sure. */
+import { MEDIA_ON_FREE_PORTS } from '../../helpers/core.js';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -63,7 +64,7 @@ export async function startCoreProcess(sets: Record<string, string> = {}, appDir
   const dataDir = mkdtempSync(join(tmpdir(), 'cupola-e2e-'));
   const port = await freePort();
   const password = 'e2e-correct-horse';
-  const all = { 'api.port': String(port), 'auth.adminPassword': password, ...sets };
+  const all = { 'api.port': String(port), 'auth.adminPassword': password, ...MEDIA_ON_FREE_PORTS, ...sets };
   const args = [
     'dist/app/cli.js',
     'serve',

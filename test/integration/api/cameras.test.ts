@@ -6,6 +6,7 @@ import { after, before, test } from 'node:test';
 import Database from 'better-sqlite3';
 import { hashKey } from '../../../app/cameras/registry.js';
 import type { Camera } from '../../../app/defs/camera.js';
+import type { NodeInfo } from '../../../app/defs/node.js';
 import { login, startCore, type TestCore } from '../../helpers/core.js';
 import { api, assertError } from '../../helpers/http.js';
 
@@ -37,7 +38,8 @@ test('a push camera gets a publish key once; only its hash is stored', async () 
   assert.equal(camera.site, 'north');
   assert.equal(camera.enabled, true);
   assert.match(grant.publishKey, /^[\w-]{32}$/);
-  assert.equal(grant.publishUrl, `rtmp://127.0.0.1:${1935}/live/gate-1?key=${grant.publishKey}`);
+  const node = (await api(tc.url, '/api/v1/node', { token: admin })).json as NodeInfo;
+  assert.equal(grant.publishUrl, `rtmp://127.0.0.1:${node.media!.rtmpPort}/live/gate-1?key=${grant.publishKey}`);
   const stored = row('gate-1')!;
   assert.equal(stored.key_hash, hashKey(grant.publishKey));
   const listed = await api(tc.url, '/api/v1/cameras', { token: admin });

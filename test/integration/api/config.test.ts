@@ -7,7 +7,16 @@ import { test } from 'node:test';
 import { parse } from 'yaml';
 import { createCore } from '../../../app/core.js';
 import { loadConfig } from '../../../app/config/load.js';
-import { ADMIN_PASSWORD, freePort, login, quietLogger, startCore, tempDir, type TestCore } from '../../helpers/core.js';
+import {
+  ADMIN_PASSWORD,
+  MEDIA_ON_FREE_PORTS,
+  freePort,
+  login,
+  quietLogger,
+  startCore,
+  tempDir,
+  type TestCore,
+} from '../../helpers/core.js';
 import { api, assertError, openSse, until } from '../../helpers/http.js';
 
 type Json = Record<string, unknown>;
@@ -19,7 +28,10 @@ const patch = (tc: TestCore, token: string, body: unknown) =>
 test('api.port 0 picks a free port and core.url has the real one', async (t) => {
   const dataDir = tempDir(t);
   const core = createCore(
-    loadConfig({ env: {}, flags: { dataDir, 'api.port': '0', 'auth.adminPassword': ADMIN_PASSWORD } }),
+    loadConfig({
+      env: {},
+      flags: { dataDir, ...MEDIA_ON_FREE_PORTS, 'api.port': '0', 'auth.adminPassword': ADMIN_PASSWORD },
+    }),
     {
       logger: quietLogger(),
       uiDir: null,

@@ -46,7 +46,7 @@ test('every field has a description and an env name in upper snake case', () => 
   assert.ok(restart.includes('dataDir') && restart.includes('node.role'));
   assert.deepEqual(
     fields.filter((f) => f.secret).map((f) => f.path),
-    ['auth.adminPassword'],
+    ['rtsp.users', 'auth.adminPassword'],
   );
 });
 
@@ -56,9 +56,9 @@ test('each rule names the field, the rule and the value', () => {
     [{ api: { port: -1 } }, 'api.port: expected integer 1-65535, or 0 for any free port, got -1'],
     [{ api: { port: 70000 } }, 'api.port: expected integer 1-65535, or 0 for any free port, got 70000'],
     [{ api: { port: 80.5 } }, 'api.port: expected integer 1-65535, or 0 for any free port, got 80.5'],
-    [{ rtsp: { f1Port: -1 } }, 'rtsp.f1Port: expected integer 1-65535, got -1'],
-    [{ rtmp: { port: 0 } }, 'rtmp.port: expected integer 1-65535, got 0'],
-    [{ rtsp: { f2Port: 'x' } }, 'rtsp.f2Port: expected integer 1-65535, got "x"'],
+    [{ rtsp: { f1Port: -1 } }, 'rtsp.f1Port: expected integer 1-65535, or 0 for any free port, got -1'],
+    [{ rtmp: { port: 65536 } }, 'rtmp.port: expected integer 1-65535, or 0 for any free port, got 65536'],
+    [{ rtsp: { f2Port: 'x' } }, 'rtsp.f2Port: expected integer 1-65535, or 0 for any free port, got "x"'],
     [{ node: { role: 'boss' } }, 'node.role: expected one of slave, compressor, master, all, got "boss"'],
     [
       { node: { site: 'Site A' } },

@@ -93,7 +93,7 @@ test('Store.transaction writes all or nothing', (t) => {
   t.after(() => store.stop());
   assert.throws(() =>
     store.transaction(() => {
-      store.apiTokens.insert({ id: 'aaaaaaaaaaaa', name: 'x', prefix: 'cpt_aaaa', hash: 'h1' });
+      store.apiTokens.insert({ id: 'aaaaaaaaaaaa', name: 'x', prefix: 'cpt_aaaa', hash: 'h1', rtspHa1: 'x' });
       store.audit.add({ actor: 'admin', action: 'token-created', target: 'aaaaaaaaaaaa' });
       throw new Error('fail after two writes');
     }),

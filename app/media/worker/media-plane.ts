@@ -1,0 +1,88 @@
+/** The media plane of a slave: RTSP F1 and F2 servers (and, next, RTMP ingest feeding F1), with local access checks. */
+import type { Logger } from '../../log/logger.js';
+import { RtspServer } from '../rtsp/index.js';
+import type { AccessTables, FromWorker, PlanePorts, PlaneStream } from './protocol.js';
+import { authorizeRtsp, type Plane } from './rtsp-policy.js';
+
+/** Where the plane reports to (the IPC channel in the worker, a function in tests). */
+export type Report = (message: FromWorker) => void;
+
+/** Owns the plane's servers; start() listens on every port or fails without leaving one open. */
+export class MediaPlane {
+  private tables: AccessTables;
+  private servers: Array<{ plane: Plane; server: RtspServer }> = [];
+  private unsubscribe: Array<() => void> = [];
+
+  constructor(
+    private readonly ports: PlanePorts,
+    tables: AccessTables,
+    private readonly log: Logger,
+    private readonly report: Report,
+  ) {
+    this.tables = tables;
+  }
+
+  /** Replaces the access tables; takes effect for the next authorization (sessions already admitted stay). */
+  setTables(tables: AccessTables): void {
+    this.tables = tables;
+  }
+
+  /** The actual ports (0 in the request resolved). */
+  get actualPorts(): PlanePorts {
+    const port = (plane: Plane) => this.servers.find((s) => s.plane === plane)?.server.port ?? 0;
+    return { ...this.ports, f1Port: port('f1'), f2Port: port('f2') };
+  }
+
+  /** Starts F1 then F2; on failure stops what started and rethrows. */
+  async start(): Promise<void> {
+    const make = (plane: Plane, port: number) =>
+      new RtspServer({
+        port,
+        host: this.ports.host,
+        log: this.log.child({ component: `rtsp-${plane}` }),
+        authorize: (req) => authorizeRtsp(this.tables, plane, req),
+      });
+    try {
+      for (const [plane, port] of [
+        ['f1', this.ports.f1Port],
+        ['f2', this.ports.f2Port],
+      ] as const) {
+        const server = make(plane, port);
+        await server.start();
+        this.servers.push({ plane, server });
+        this.watch(plane, server);
+      }
+    } catch (err) {
+      await this.stop();
+      throw err;
+    }
+  }
+
+  /** Stops every server; resolves when their sockets are closed. */
+  async stop(): Promise<void> {
+    for (const off of this.unsubscribe.splice(0)) off();
+    const servers = this.servers.splice(0).reverse();
+    for (const { server } of servers) await server.stop();
+  }
+
+  /** Stats of every stream on both planes. */
+  streams(): PlaneStream[] {
+    return this.servers.flatMap(({ plane, server }) => server.paths().map((stats) => ({ plane, stats })));
+  }
+
+  /** Counters of both RTSP servers. */
+  counters(): Extract<FromWorker, { type: 'stats' }>['counters'] {
+    const of = (plane: Plane) => this.servers.find((s) => s.plane === plane)!.server.counters;
+    return { f1: of('f1'), f2: of('f2') };
+  }
+
+  private watch(plane: Plane, server: RtspServer): void {
+    this.unsubscribe.push(
+      server.on('path-online', (e) => this.report({ type: 'stream-online', plane, path: e.path })),
+      server.on('path-offline', (e) => this.report({ type: 'stream-offline', plane, path: e.path })),
+      server.on('auth-failed', (e) =>
+        this.report({ type: 'auth-failed', plane, path: e.path, remote: e.remote, reason: e.reason }),
+      ),
+    );
+  }
+}

@@ -1,0 +1,40 @@
+/** Messages between the core and the media-plane worker over the Supervisor's IPC channel. Data only. */
+import type { RtspPathStats, RtspServerCounters } from '../../defs/rtsp.js';
+
+/** Who may publish and read: kept in the worker so that no media connection waits for the core. */
+export interface AccessTables {
+  /** Push cameras: id → SHA-256 (hex) of the publish key; disabled cameras are absent. */
+  cameras: Array<{ id: string; keyHash: string }>;
+  /** Active API tokens as RTSP passwords: SHA-256 (base64url) of the secret for Basic, HA1 for Digest (user = id). */
+  tokens: Array<{ id: string; hash: string; ha1: string | null }>;
+  /** Users from `rtsp.users`. */
+  users: Array<{ user: string; password: string; read: string[]; publish: string[] }>;
+}
+
+/** Where the worker listens. */
+export interface PlanePorts {
+  host: string;
+  rtmpPort: number;
+  f1Port: number;
+  f2Port: number;
+}
+
+/** Core → worker. */
+export type ToWorker =
+  { type: 'configure'; ports: PlanePorts; tables: AccessTables } | { type: 'tables'; tables: AccessTables };
+
+/** A stream as the worker reports it. `plane` says which RTSP port serves it. */
+export interface PlaneStream {
+  plane: 'f1' | 'f2';
+  stats: RtspPathStats;
+}
+
+/** Worker → core. */
+export type FromWorker =
+  | { type: 'booted' }
+  | { type: 'started'; ports: PlanePorts }
+  | { type: 'failed'; message: string }
+  | { type: 'stream-online'; plane: 'f1' | 'f2'; path: string }
+  | { type: 'stream-offline'; plane: 'f1' | 'f2'; path: string }
+  | { type: 'auth-failed'; plane: 'f1' | 'f2' | 'rtmp'; path: string; remote: string; reason: string }
+  | { type: 'stats'; streams: PlaneStream[]; counters: { f1: RtspServerCounters; f2: RtspServerCounters } };

@@ -1,0 +1,157 @@
+/** The slave role: runs the media plane (RTSP F1/F2, RTMP ingest) in a supervised worker and keeps it in step. */
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { CameraRegistry } from '../cameras/registry.js';
+import type { Config } from '../config/schema.js';
+import type { EventBus } from '../events/bus.js';
+import type { Logger } from '../log/logger.js';
+import type { AccessTables, FromWorker, PlanePorts, PlaneStream } from '../media/worker/protocol.js';
+import type { Store } from '../store/store.js';
+import type { ChildSpec, SupervisedChild } from '../supervisor/types.js';
+
+/** What the role needs from the Supervisor. */
+export interface Spawner {
+  spawn(spec: ChildSpec): SupervisedChild;
+  remove(name: string): Promise<void>;
+}
+
+/** What the role is built from. */
+export interface SlaveDeps {
+  config: Config;
+  supervisor: Spawner;
+  bus: EventBus;
+  cameras: CameraRegistry;
+  store: Store;
+  log: Logger;
+}
+
+const WORKER = 'media-plane';
+const START_TIMEOUT_MS = 15_000;
+
+/** The worker's entry next to this module: .ts under tsx (tests), .js when built. */
+function workerCommand(): { args: string[] } {
+  const here = fileURLToPath(import.meta.url);
+  const ts = here.endsWith('.ts');
+  const entry = join(dirname(here), '..', 'media', 'worker', ts ? 'main.ts' : 'main.js');
+  return { args: ts ? ['--import', 'tsx', entry] : [entry] };
+}
+
+/** Spawns and feeds the media-plane worker; the streams it reports are served at /api/v1/streams. */
+export class SlaveRole {
+  private child: SupervisedChild | null = null;
+  private offs: Array<() => void> = [];
+  private latest: PlaneStream[] = [];
+  private ports: PlanePorts | null = null;
+
+  constructor(private readonly deps: SlaveDeps) {}
+
+  /** Streams of F1 and F2 as last reported (every 2 s). */
+  streams(): PlaneStream[] {
+    return this.latest;
+  }
+
+  /** Ports the plane listens on once started. */
+  get planePorts(): PlanePorts | null {
+    return this.ports;
+  }
+
+  /** Starts the worker and waits until it listens; a port conflict is a start-up error. */
+  async start(): Promise<void> {
+    const c = this.deps.config;
+    const child = this.deps.supervisor.spawn({
+      name: WORKER,
+      kind: 'node',
+      command: process.execPath,
+      ...workerCommand(),
+      // Inside Electron, process.execPath is the Electron binary: run it as plain Node.
+      env: { ELECTRON_RUN_AS_NODE: '1', CUPOLA_LOG_LEVEL: c.log.level },
+      ipc: true,
+      stallTimeoutMs: 10_000,
+    });
+    this.child = child;
+    const started = new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error('media plane did not start within 15 s')), START_TIMEOUT_MS);
+      const off = child.onMessage((raw) => {
+        const m = raw as FromWorker;
+        if (m.type === 'started' || m.type === 'failed') {
+          clearTimeout(timer);
+          off();
+          if (m.type === 'started') resolve();
+          else reject(new Error(`media plane: ${m.message}`));
+        }
+      });
+    });
+    this.offs.push(child.onMessage((raw) => this.onMessage(raw as FromWorker)));
+    const refresh = () => this.child?.send({ type: 'tables', tables: this.tables() });
+    for (const type of ['camera.created', 'camera.updated', 'camera.deleted', 'camera.key-rotated'] as const) {
+      this.offs.push(this.deps.bus.on(type, refresh));
+    }
+    this.offs.push(this.deps.bus.on('auth.token-created', refresh), this.deps.bus.on('auth.token-revoked', refresh));
+    try {
+      await started;
+    } catch (err) {
+      await this.stop();
+      throw err;
+    }
+  }
+
+  /** Stops the worker (the Supervisor's stop sequence) and forgets its streams. */
+  async stop(): Promise<void> {
+    for (const off of this.offs.splice(0)) off();
+    if (this.child) await this.deps.supervisor.remove(WORKER);
+    this.child = null;
+    this.latest = [];
+  }
+
+  private onMessage(m: FromWorker): void {
+    const { bus, config } = this.deps;
+    switch (m.type) {
+      case 'booted': {
+        // Sent by every incarnation: a restarted worker is configured again from the current state.
+        const ports = {
+          host: config.media.host,
+          rtmpPort: config.rtmp.port,
+          f1Port: config.rtsp.f1Port,
+          f2Port: config.rtsp.f2Port,
+        };
+        this.child?.send({ type: 'configure', ports, tables: this.tables() });
+        break;
+      }
+      case 'started':
+        this.ports = m.ports;
+        bus.emit('media.started', {
+          host: m.ports.host,
+          rtmpPort: m.ports.rtmpPort,
+          f1Port: m.ports.f1Port,
+          f2Port: m.ports.f2Port,
+        });
+        break;
+      case 'failed':
+        this.deps.log.error({ reason: m.message }, 'media plane failed to start');
+        break;
+      case 'stream-online':
+        bus.emit('stream.online', { plane: m.plane, path: m.path });
+        break;
+      case 'stream-offline':
+        bus.emit('stream.offline', { plane: m.plane, path: m.path });
+        break;
+      case 'auth-failed':
+        bus.emit('media.auth-failed', { plane: m.plane, path: m.path, remote: m.remote, reason: m.reason });
+        break;
+      case 'stats':
+        this.latest = m.streams;
+        break;
+    }
+  }
+
+  private tables(): AccessTables {
+    return {
+      cameras: this.deps.cameras
+        .publishTable()
+        .filter((c) => c.enabled && c.kind === 'rtmp-push' && c.keyHash)
+        .map((c) => ({ id: c.id, keyHash: c.keyHash! })),
+      tokens: this.deps.store.apiTokens.activeCredentials(),
+      users: this.deps.config.rtsp.users,
+    };
+  }
+}

@@ -1,0 +1,165 @@
+/** The slave's media plane as a supervised worker: F2 publish/read with API tokens over RTSP, refusals, crash recovery. */
+import assert from 'node:assert/strict';
+import { test, type TestContext } from 'node:test';
+import type { BusEvent } from '../../../app/defs/events.js';
+import type { NodeInfo } from '../../../app/defs/node.js';
+import type { PlaneStream } from '../../../app/media/worker/protocol.js';
+import { login, startCore, type TestCore } from '../../helpers/core.js';
+import { api } from '../../helpers/http.js';
+import { isRunning, readProcess, waitUntil } from '../../helpers/processes.js';
+import { FFPROBE, publisherArgs, spawnPeer } from '../rtsp/peers.js';
+
+interface Slave {
+  tc: TestCore;
+  admin: string;
+  media: NonNullable<NodeInfo['media']>;
+  events: BusEvent[];
+}
+
+async function startSlave(t: TestContext): Promise<Slave> {
+  const tc = await startCore(t, { flags: { 'node.role': 'slave' } });
+  const events: BusEvent[] = [];
+  t.after(tc.core.bus.onAny((e) => events.push(e)));
+  const admin = (await login(tc.url)).accessToken;
+  const node = (await api(tc.url, '/api/v1/node', { token: admin })).json as NodeInfo;
+  assert.ok(node.media, 'a slave reports its media ports');
+  assert.ok(node.media.f1Port > 0 && node.media.f2Port > 0 && node.media.f1Port !== node.media.f2Port);
+  return { tc, admin, media: node.media, events };
+}
+
+async function token(s: Slave, name: string): Promise<{ id: string; secret: string }> {
+  const res = await api(s.tc.url, '/api/v1/tokens', { token: s.admin, body: { name } });
+  assert.equal(res.status, 201, res.text);
+  const body = res.json as { token: { id: string }; secret: string };
+  return { id: body.token.id, secret: body.secret };
+}
+
+async function streams(s: Slave): Promise<PlaneStream[]> {
+  return ((await api(s.tc.url, '/api/v1/streams', { token: s.admin })).json as { streams: PlaneStream[] }).streams;
+}
+
+function workerPid(s: Slave): number {
+  const child = s.tc.core.children().find((c) => c.name === 'media-plane');
+  assert.ok(child?.pid, 'media-plane worker is running');
+  return child.pid;
+}
+
+async function probe(url: string): Promise<{ code: number | null; out: string }> {
+  const { spawn } = await import('node:child_process');
+  return new Promise((resolve) => {
+    const p = spawn(FFPROBE, [
+      '-v',
+      'error',
+      '-rtsp_transport',
+      'tcp',
+      '-show_entries',
+      'stream=codec_name,width',
+      '-of',
+      'csv=p=0',
+      url,
+    ]);
+    let out = '';
+    p.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    p.stderr.on('data', (d: Buffer) => (out += d.toString()));
+    const timer = setTimeout(() => p.kill('SIGKILL'), 15_000);
+    p.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, out });
+    });
+  });
+}
+
+test('a compressor token publishes F2 (Digest, user = token id); readers need a token; F1 takes no publisher', async (t) => {
+  const s = await startSlave(t);
+  const { id, secret } = await token(s, 'compressor');
+  const f2 = `rtsp://${id}:${secret}@127.0.0.1:${s.media.f2Port}/cam1`;
+  const pub = spawnPeer(t, '/usr/bin/ffmpeg', publisherArgs(f2, 'tcp'));
+  await waitUntil(() => s.events.some((e) => e.type === 'stream.online'), 15_000, 'stream.online');
+  const online = s.events.find((e) => e.type === 'stream.online')!;
+  assert.deepEqual(online.data, { plane: 'f2', path: 'cam1' });
+
+  const read = await probe(f2);
+  assert.equal(read.code, 0, read.out);
+  assert.match(read.out, /h264,640/);
+  assert.match(read.out, /aac/);
+
+  const anonymous = await probe(`rtsp://127.0.0.1:${s.media.f2Port}/cam1`);
+  assert.notEqual(anonymous.code, 0);
+  assert.match(anonymous.out, /401/);
+  const wrong = await probe(`rtsp://${id}:not-the-secret@127.0.0.1:${s.media.f2Port}/cam1`);
+  assert.notEqual(wrong.code, 0);
+  await waitUntil(() => s.events.some((e) => e.type === 'media.auth-failed'), 5000, 'media.auth-failed');
+
+  // Stats reach the API within the 2 s reporting period.
+  let listed: PlaneStream[] = [];
+  await (async () => {
+    const until = Date.now() + 6000;
+    while (Date.now() < until && !listed.some((x) => x.plane === 'f2' && x.stats.packetsIn > 0)) {
+      listed = await streams(s);
+      await new Promise((r) => setTimeout(r, 300));
+    }
+  })();
+  const cam = listed.find((x) => x.plane === 'f2' && x.stats.path === 'cam1');
+  assert.ok(cam, JSON.stringify(listed));
+  assert.deepEqual(
+    cam.stats.tracks.map((tr) => tr.codec.toUpperCase()),
+    ['H264', 'MPEG4-GENERIC'],
+  );
+  const metrics = await api(s.tc.url, '/metrics', { token: s.admin });
+  assert.match(metrics.text, /cupola_stream_bytes_in\{plane="f2",path="cam1"\} [1-9]/);
+
+  const f1 = spawnPeer(
+    t,
+    '/usr/bin/ffmpeg',
+    publisherArgs(`rtsp://${id}:${secret}@127.0.0.1:${s.media.f1Port}/cam1`, 'tcp'),
+  );
+  const f1Result = await f1.done;
+  assert.notEqual(f1Result.code, 0, 'publishing on F1 is refused');
+  assert.ok(pub.running(), 'the F2 publisher is unaffected');
+});
+
+test('a revoked token stops working for new RTSP sessions at once', async (t) => {
+  const s = await startSlave(t);
+  const { id, secret } = await token(s, 'short-lived');
+  const res = await api(s.tc.url, `/api/v1/tokens/${id}`, { method: 'DELETE', token: s.admin });
+  assert.equal(res.status, 204);
+  await new Promise((r) => setTimeout(r, 200));
+  const pub = spawnPeer(
+    t,
+    '/usr/bin/ffmpeg',
+    publisherArgs(`rtsp://${id}:${secret}@127.0.0.1:${s.media.f2Port}/x`, 'tcp'),
+  );
+  const result = await pub.done;
+  assert.notEqual(result.code, 0);
+});
+
+test('a crashed media plane is restarted and serves again; the core stays up; stop leaves no worker', async (t) => {
+  const s = await startSlave(t);
+  const first = workerPid(s);
+  const killedAt = performance.now();
+  process.kill(first, 'SIGKILL');
+  // startSlave subscribed after the first media.started, so any one seen now comes from the restarted worker.
+  await waitUntil(() => s.events.some((e) => e.type === 'media.started'), 20_000, 'media.started after the crash');
+  assert.notEqual(workerPid(s), first);
+  const recoveredMs = performance.now() - killedAt;
+  t.diagnostic(`media plane back ${Math.round(recoveredMs)} ms after kill -9`);
+  const health = await api(s.tc.url, '/health');
+  assert.equal(health.status, 200);
+  const node = (await api(s.tc.url, '/api/v1/node', { token: s.admin })).json as NodeInfo;
+  const { id, secret } = await token(s, 'after-crash');
+  const pub = spawnPeer(
+    t,
+    '/usr/bin/ffmpeg',
+    publisherArgs(`rtsp://${id}:${secret}@127.0.0.1:${node.media!.f2Port}/cam9`, 'tcp'),
+  );
+  await waitUntil(
+    () => s.events.some((e) => e.type === 'stream.online' && (e.data as { path: string }).path === 'cam9'),
+    15_000,
+    'cam9 online',
+  );
+  assert.ok(pub.running());
+  const second = workerPid(s);
+  await s.tc.close();
+  assert.equal(isRunning(second), false, 'the worker is gone after stop');
+  assert.equal(readProcess(second), undefined);
+});
