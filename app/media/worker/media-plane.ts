@@ -1,6 +1,7 @@
 /** The media plane of a slave: RTSP F1 and F2 servers (and, next, RTMP ingest feeding F1), with local access checks. */
 import type { Logger } from '../../log/logger.js';
 import { RtspServer } from '../rtsp/index.js';
+import { F1Ingest } from './f1-ingest.js';
 import type { AccessTables, FromWorker, PlanePorts, PlaneStream } from './protocol.js';
 import { authorizeRtsp, type Plane } from './rtsp-policy.js';
 
@@ -12,6 +13,7 @@ export class MediaPlane {
   private tables: AccessTables;
   private servers: Array<{ plane: Plane; server: RtspServer }> = [];
   private unsubscribe: Array<() => void> = [];
+  private ingest: F1Ingest | null = null;
 
   constructor(
     private readonly ports: PlanePorts,
@@ -30,7 +32,7 @@ export class MediaPlane {
   /** The actual ports (0 in the request resolved). */
   get actualPorts(): PlanePorts {
     const port = (plane: Plane) => this.servers.find((s) => s.plane === plane)?.server.port ?? 0;
-    return { ...this.ports, f1Port: port('f1'), f2Port: port('f2') };
+    return { ...this.ports, rtmpPort: this.ingest?.port ?? 0, f1Port: port('f1'), f2Port: port('f2') };
   }
 
   /** Starts F1 then F2; on failure stops what started and rethrows. */
@@ -52,6 +54,24 @@ export class MediaPlane {
         this.servers.push({ plane, server });
         this.watch(plane, server);
       }
+      const f1 = this.servers.find((s) => s.plane === 'f1')!.server;
+      const ingest = new F1Ingest({
+        host: this.ports.host,
+        port: this.ports.rtmpPort,
+        log: this.log,
+        tables: () => this.tables,
+        f1,
+        onRefused: (req) =>
+          this.report({
+            type: 'auth-failed',
+            plane: 'rtmp',
+            path: req.name,
+            remote: req.remote,
+            reason: 'wrong key or unknown camera',
+          }),
+      });
+      this.ingest = ingest;
+      await ingest.start();
     } catch (err) {
       await this.stop();
       throw err;
@@ -61,13 +81,21 @@ export class MediaPlane {
   /** Stops every server; resolves when their sockets are closed. */
   async stop(): Promise<void> {
     for (const off of this.unsubscribe.splice(0)) off();
+    await this.ingest?.stop();
+    this.ingest = null;
     const servers = this.servers.splice(0).reverse();
     for (const { server } of servers) await server.stop();
   }
 
   /** Stats of every stream on both planes. */
   streams(): PlaneStream[] {
-    return this.servers.flatMap(({ plane, server }) => server.paths().map((stats) => ({ plane, stats })));
+    const ingest = new Map((this.ingest?.streams() ?? []).map((s) => [s.name, s]));
+    return this.servers.flatMap(({ plane, server }) =>
+      server.paths().map((stats) => {
+        const pushed = plane === 'f1' ? ingest.get(stats.path) : undefined;
+        return pushed ? { plane, stats, ingest: pushed } : { plane, stats };
+      }),
+    );
   }
 
   /** Counters of both RTSP servers. */

@@ -1,5 +1,6 @@
 /** Messages between the core and the media-plane worker over the Supervisor's IPC channel. Data only. */
 import type { RtspPathStats, RtspServerCounters } from '../../defs/rtsp.js';
+import type { RtmpStreamStats } from '../rtmp/index.js';
 
 /** Who may publish and read: kept in the worker so that no media connection waits for the core. */
 export interface AccessTables {
@@ -27,6 +28,8 @@ export type ToWorker =
 export interface PlaneStream {
   plane: 'f1' | 'f2';
   stats: RtspPathStats;
+  /** F1 of a push camera: what the RTMP ingest sees (codec, resolution, fps, bitrate in, keyframe interval). */
+  ingest?: RtmpStreamStats;
 }
 
 /** Worker → core. */

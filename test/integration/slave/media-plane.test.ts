@@ -163,3 +163,56 @@ test('a crashed media plane is restarted and serves again; the core stays up; st
   assert.equal(isRunning(second), false, 'the worker is gone after stop');
   assert.equal(readProcess(second), undefined);
 });
+
+function rtmpPushArgs(url: string): string[] {
+  return [
+    ...['-hide_banner', '-nostdin', '-loglevel', 'error', '-re'],
+    ...['-f', 'lavfi', '-i', 'testsrc2=size=640x360:rate=25'],
+    ...['-f', 'lavfi', '-i', 'sine=frequency=1000:sample_rate=48000'],
+    ...['-c:v', 'libx264', '-preset', 'ultrafast', '-tune', 'zerolatency', '-g', '25', '-c:a', 'aac'],
+    ...['-f', 'flv', url],
+  ];
+}
+
+test('a camera pushing RTMP with its key is F1; a wrong key or an unknown camera is refused within 1 s', async (t) => {
+  const s = await startSlave(t);
+  const created = await api(s.tc.url, '/api/v1/cameras', {
+    token: s.admin,
+    body: { id: 'gate', name: 'Gate', source: { kind: 'rtmp-push' } },
+  });
+  assert.equal(created.status, 201, created.text);
+  const { grant } = created.json as { grant: { publishKey: string; publishUrl: string } };
+  assert.equal(grant.publishUrl, `rtmp://127.0.0.1:${s.media.rtmpPort}/live/gate?key=${grant.publishKey}`);
+  await new Promise((r) => setTimeout(r, 200)); // the access tables reach the worker over IPC
+  const cam = spawnPeer(t, '/usr/bin/ffmpeg', rtmpPushArgs(grant.publishUrl));
+  await waitUntil(
+    () => s.events.some((e) => e.type === 'stream.online' && (e.data as { path: string }).path === 'gate'),
+    15_000,
+    'F1 gate online',
+  );
+  const { id, secret } = await token(s, 'reader');
+  const read = await probe(`rtsp://${id}:${secret}@127.0.0.1:${s.media.f1Port}/gate`);
+  assert.equal(read.code, 0, read.out);
+  assert.match(read.out, /h264,640/);
+  assert.match(read.out, /aac/);
+
+  for (const url of [
+    `rtmp://127.0.0.1:${s.media.rtmpPort}/live/gate?key=wrong-key`,
+    `rtmp://127.0.0.1:${s.media.rtmpPort}/live/nobody?key=${grant.publishKey}`,
+  ]) {
+    const started = performance.now();
+    const bad = spawnPeer(t, '/usr/bin/ffmpeg', rtmpPushArgs(url));
+    const result = await bad.done;
+    assert.notEqual(result.code, 0, `refused: ${url.replace(/key=.*/, 'key=…')}`);
+    t.diagnostic(`refused in ${Math.round(performance.now() - started)} ms (ffmpeg start included)`);
+  }
+  await waitUntil(() => s.events.filter((e) => e.type === 'media.auth-failed').length >= 2, 5000, 'two refusals');
+  assert.ok(cam.running(), 'the legit camera keeps publishing');
+  let listed: PlaneStream[] = [];
+  for (let i = 0; i < 20 && !listed.some((x) => x.ingest?.videoCodec); i++) {
+    listed = await streams(s);
+    await new Promise((r) => setTimeout(r, 300));
+  }
+  const f1 = listed.find((x) => x.plane === 'f1' && x.stats.path === 'gate');
+  assert.equal(f1?.ingest?.videoCodec, 'H264', JSON.stringify(listed));
+});
