@@ -3,14 +3,15 @@
  * (ingest-host.ts, the way the media-plane worker runs it), and ffmpeg children. Everything is torn down in t.after.
  */
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { pino, type Logger } from 'pino';
 import { RtmpIngest, type RtmpIngestOptions, type RtmpStreamStats } from '../../../app/media/rtmp/index.js';
 import type { RtmpIngestCounters, RtmpLimits } from '../../../app/media/rtmp/index.js';
-import { killAll } from '../../helpers/processes.js';
+import { spawnPeer, trackPeer, type Peer, type PeerResult } from '../../helpers/peers.js';
 import type { Scope } from '../../helpers/core.js';
+export { spawnPeer, type Peer, type PeerResult } from '../../helpers/peers.js';
 import type { TagSummary } from './tag-recorder.js';
 
 export const FFMPEG = '/usr/bin/ffmpeg';
@@ -40,58 +41,6 @@ export async function startIngest(scope: Scope, opts: Partial<RtmpIngestOptions>
   await ingest.start();
   scope.after(() => ingest.stop());
   return ingest;
-}
-
-/** A finished child. */
-export interface PeerResult {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  stderr: string;
-  stdout: string;
-  /** stdout lines with the ms since spawn at which they arrived (for -progress rates). */
-  lines: { at: number; line: string }[];
-}
-
-/** A running child. */
-export interface Peer {
-  pid: number;
-  done: Promise<PeerResult>;
-  running(): boolean;
-}
-
-/** Spawns a peer in its own process group; t.after SIGKILLs the group if it is still there. */
-export function spawnPeer(scope: Scope, command: string, args: string[]): Peer {
-  const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
-  return track(scope, child);
-}
-
-function track(scope: Scope, child: ChildProcess): Peer {
-  const pid = child.pid!;
-  const started = performance.now();
-  let stdout = '';
-  let stderr = '';
-  let partial = '';
-  const lines: PeerResult['lines'] = [];
-  child.stdout?.setEncoding('utf8').on('data', (s: string) => {
-    stdout += s.slice(0, 100_000);
-    const parts = (partial + s).split('\n');
-    partial = parts.pop() ?? '';
-    for (const line of parts) lines.push({ at: performance.now() - started, line });
-  });
-  child.stderr?.setEncoding('utf8').on('data', (s: string) => (stderr += s.slice(0, 100_000)));
-  let exited = false;
-  const done = new Promise<PeerResult>((resolve) => {
-    child.on('close', (code, signal) => {
-      exited = true;
-      resolve({ code, signal, stdout, stderr, lines });
-    });
-  });
-  scope.after(async () => {
-    if (exited) return;
-    killAll([pid]);
-    await done;
-  });
-  return { pid, done, running: () => !exited };
 }
 
 /** The reference publisher of the brief: H.264 640x360 25 fps GOP 1 s + AAC, real time, to `url`. */
@@ -140,7 +89,7 @@ export async function startHost(
     detached: true,
     env: { ...process.env, INGEST_CONFIG: JSON.stringify(config) },
   });
-  const peer = track(scope, child);
+  const peer = trackPeer(scope, child);
   const messages: IngestHost['messages'] = [];
   const waiters = new Set<() => void>();
   child.on('message', (m: IngestHost['messages'][number]) => {

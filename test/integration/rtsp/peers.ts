@@ -3,12 +3,14 @@
  * gst-launch-1.0 children that are killed (with their process group) in t.after.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { silentLogger } from '../../../app/log/logger.js';
 import { RtspServer } from '../../../app/media/rtsp/index.js';
 import type { Authorize, RtspLimits } from '../../../app/media/rtsp/index.js';
-import { killAll, waitUntil } from '../../helpers/processes.js';
+import { waitUntil } from '../../helpers/processes.js';
 import type { Scope } from '../../helpers/core.js';
+import { spawnPeer, type Peer, type PeerResult } from '../../helpers/peers.js';
+
+export { spawnPeer, type Peer, type PeerResult } from '../../helpers/peers.js';
 
 export const FFMPEG = '/usr/bin/ffmpeg';
 export const FFPROBE = '/usr/bin/ffprobe';
@@ -34,54 +36,6 @@ export async function startServer(scope: Scope, opts: TestServerOptions = {}): P
   await server.start();
   scope.after(() => server.stop());
   return server;
-}
-
-/** A finished child process. */
-export interface PeerResult {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  stdout: string;
-  stderr: string;
-  /** stdout lines with the ms since spawn at which they arrived (for -progress rates). */
-  lines: { at: number; line: string }[];
-}
-
-/** A running child. */
-export interface Peer {
-  pid: number;
-  done: Promise<PeerResult>;
-  running(): boolean;
-}
-
-/** Spawns a peer in its own process group; t.after SIGKILLs the group if it is still there. */
-export function spawnPeer(scope: Scope, command: string, args: string[]): Peer {
-  const started = performance.now();
-  const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
-  const pid = child.pid!;
-  let stdout = '';
-  let stderr = '';
-  let partial = '';
-  const lines: PeerResult['lines'] = [];
-  child.stdout.setEncoding('utf8').on('data', (s: string) => {
-    stdout += s;
-    const parts = (partial + s).split('\n');
-    partial = parts.pop() ?? '';
-    for (const line of parts) lines.push({ at: performance.now() - started, line });
-  });
-  child.stderr.setEncoding('utf8').on('data', (s: string) => (stderr += s.slice(0, 100_000)));
-  let exited = false;
-  const done = new Promise<PeerResult>((resolve) => {
-    child.on('close', (code, signal) => {
-      exited = true;
-      resolve({ code, signal, stdout, stderr, lines });
-    });
-  });
-  scope.after(async () => {
-    if (exited) return;
-    killAll([pid]);
-    await done;
-  });
-  return { pid, done, running: () => !exited };
 }
 
 /** Starts `ffmpeg` publishing a test pattern with audio to `url` and waits until `path` is online and flowing. */
