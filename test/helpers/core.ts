@@ -9,6 +9,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import Database from 'better-sqlite3';
 import { pino } from 'pino';
 import { stringify } from 'yaml';
 import { createCore, type Core } from '../../app/core.js';
@@ -383,4 +384,14 @@ export function spawnServe(scope: Scope, args: string[], env: NodeJS.ProcessEnv)
     },
   };
   return proc;
+}
+
+/** Runs one read-only query against a node's database (the way an operator or attacker with the file would). */
+export function dbQuery<T>(dataDir: string, sql: string, ...params: unknown[]): T[] {
+  const db = new Database(join(dataDir, 'cupola.db'), { readonly: true, fileMustExist: true });
+  try {
+    return db.prepare(sql).all(...params) as T[];
+  } finally {
+    db.close();
+  }
 }

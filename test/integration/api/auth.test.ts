@@ -3,10 +3,9 @@ import assert from 'node:assert/strict';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import Database from 'better-sqlite3';
 import { decodeJwt, SignJWT } from 'jose';
 import type { TokenPair } from '../../../app/defs/api.js';
-import { login, startCore, tempDir, type TestCore } from '../../helpers/core.js';
+import { dbQuery, login, startCore, tempDir, type TestCore } from '../../helpers/core.js';
 import { api, assertError, openSse } from '../../helpers/http.js';
 
 let tc: TestCore;
@@ -18,14 +17,9 @@ after(() => tc?.close());
 
 /** Reads the node's JWT signing key the way an attacker with the database would. */
 function signingKey(dataDir: string): Uint8Array {
-  const db = new Database(join(dataDir, 'cupola.db'), { readonly: true, fileMustExist: true });
-  try {
-    const row = db.prepare("SELECT value FROM secrets WHERE name = 'jwt-key'").get() as { value: string } | undefined;
-    assert.ok(row, 'no jwt-key in the secrets table');
-    return Buffer.from(row.value, 'base64url');
-  } finally {
-    db.close();
-  }
+  const [row] = dbQuery<{ value: string }>(dataDir, "SELECT value FROM secrets WHERE name = 'jwt-key'");
+  assert.ok(row, 'no jwt-key in the secrets table');
+  return Buffer.from(row.value, 'base64url');
 }
 
 function forge(key: Uint8Array, fam: string, expEpochS: number): Promise<string> {

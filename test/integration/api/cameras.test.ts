@@ -3,11 +3,10 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import Database from 'better-sqlite3';
 import { hashKey } from '../../../app/cameras/registry.js';
 import type { Camera } from '../../../app/defs/camera.js';
 import type { NodeInfo } from '../../../app/defs/node.js';
-import { login, startCore, type TestCore } from '../../helpers/core.js';
+import { dbQuery, login, startCore, type TestCore } from '../../helpers/core.js';
 import { api, assertError } from '../../helpers/http.js';
 
 let tc: TestCore;
@@ -19,12 +18,7 @@ before(async () => {
 after(() => tc?.close());
 
 function row(id: string): Record<string, unknown> | undefined {
-  const db = new Database(join(tc.dataDir, 'cupola.db'), { readonly: true, fileMustExist: true });
-  try {
-    return db.prepare('SELECT * FROM cameras WHERE id = ?').get(id) as Record<string, unknown> | undefined;
-  } finally {
-    db.close();
-  }
+  return dbQuery<Record<string, unknown>>(tc.dataDir, 'SELECT * FROM cameras WHERE id = ?', id)[0];
 }
 
 test('a push camera gets a publish key once; only its hash is stored', async () => {
@@ -138,11 +132,10 @@ test('delete removes the camera and records it in the audit log', async () => {
   const res = await api(tc.url, '/api/v1/cameras/temp', { method: 'DELETE', token: admin });
   assert.equal(res.status, 204);
   assert.equal(row('temp'), undefined);
-  const db = new Database(join(tc.dataDir, 'cupola.db'), { readonly: true });
-  const actions = db.prepare("SELECT action FROM audit_log WHERE target = 'temp' ORDER BY id").all() as Array<{
-    action: string;
-  }>;
-  db.close();
+  const actions = dbQuery<{ action: string }>(
+    tc.dataDir,
+    "SELECT action FROM audit_log WHERE target = 'temp' ORDER BY id",
+  );
   assert.deepEqual(
     actions.map((a) => a.action),
     ['camera-created', 'camera-deleted'],

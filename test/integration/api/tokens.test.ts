@@ -1,10 +1,8 @@
 /** Long-lived API tokens over real HTTP: create, list without secrets, use, last_used_at, revoke, admin-only routes. */
 import assert from 'node:assert/strict';
-import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import Database from 'better-sqlite3';
 import type { ApiTokenInfo } from '../../../app/defs/api.js';
-import { login, startCore, type TestCore } from '../../helpers/core.js';
+import { dbQuery, login, startCore, type TestCore } from '../../helpers/core.js';
 import { api, assertError } from '../../helpers/http.js';
 
 let tc: TestCore;
@@ -33,12 +31,7 @@ async function list(): Promise<{ tokens: ApiTokenInfo[]; text: string }> {
 }
 
 function dbRow(id: string): Record<string, unknown> | undefined {
-  const db = new Database(join(tc.dataDir, 'cupola.db'), { readonly: true, fileMustExist: true });
-  try {
-    return db.prepare('SELECT * FROM api_tokens WHERE id = ?').get(id) as Record<string, unknown> | undefined;
-  } finally {
-    db.close();
-  }
+  return dbQuery<Record<string, unknown>>(tc.dataDir, 'SELECT * FROM api_tokens WHERE id = ?', id)[0];
 }
 
 test('create returns the secret once; the list never shows secrets or hashes', async () => {
