@@ -221,7 +221,7 @@ export class Core {
     };
   }
 
-  /** The components of this node, in start order. Role components join here in later releases. */
+  /** The components of this node, in start order; role components (slave so far) sit between auth and the API. */
   private build(): Component[] {
     const c = this.config;
     const log = this.log;
@@ -257,7 +257,7 @@ export class Core {
       heartbeatMs: this.options.heartbeatMs,
       nodeInfo: () => this.nodeInfo(),
       readiness: () => Object.fromEntries(this.components.map((x) => [x.name, this.started.includes(x)])),
-      children: () => supervisor.list(),
+      children: () => this.children(),
     });
     this.api = api;
     return [
