@@ -17,6 +17,7 @@ import {
   tempDir,
 } from '../../helpers/core.js';
 import { api, assertError } from '../../helpers/http.js';
+import { descendantsOf, isRunning, killAll, waitUntil } from '../../helpers/processes.js';
 
 before(checkBuild);
 
@@ -146,4 +147,21 @@ test('a port already taken → exit 3 naming api.port; nothing left behind', asy
   assert.match(r.stderr, /in use/);
   assert.doesNotMatch(r.stderr, /\n\s+at /, 'stack trace on stderr');
   assert.equal(existsSync(join(data, 'cupola.lock')), false, 'the data dir lock was left behind');
+});
+
+test('the core killed with -9 leaves no child behind: its media-plane worker is gone within 5 s', async (t) => {
+  const home = tempDir(t);
+  const data = tempDir(t);
+  const args = ['--data-dir', data, '--role', 'slave', '--set', 'auth.adminPassword=serve-test-pw'];
+  const core = spawnServe(t, [...args, '--set', `api.port=${await freePort()}`], cliEnv(home));
+  await core.ready();
+  const children = descendantsOf(core.pid);
+  const worker = children.find((p) => p.argv.join(' ').includes('media/worker/main'));
+  assert.ok(worker, `a media-plane worker runs under the core: ${children.map((p) => p.argv.join(' ')).join(' | ')}`);
+  assert.notEqual(worker.pgid, core.pid, 'the worker has its own process group');
+  t.after(() => killAll([worker.pid]));
+  core.child.kill('SIGKILL');
+  await core.exited;
+  const goneMs = await waitUntil(() => !isRunning(worker.pid), 5000, 'the worker to die with its core');
+  t.diagnostic(`worker gone ${Math.round(goneMs)} ms after the core's SIGKILL was reaped`);
 });
