@@ -7,7 +7,15 @@ import type { PlaneStream } from '../../../app/media/worker/protocol.js';
 import { login, startCore, type TestCore } from '../../helpers/core.js';
 import { api } from '../../helpers/http.js';
 import { isRunning, readProcess, waitUntil } from '../../helpers/processes.js';
-import { FFPROBE, publisherArgs, spawnPeer } from '../rtsp/peers.js';
+import {
+  FFPROBE,
+  assertRealtimeRead,
+  ffmpegRead,
+  gstRead,
+  publisherArgs,
+  readReport,
+  spawnPeer,
+} from '../rtsp/peers.js';
 
 interface Slave {
   tc: TestCore;
@@ -195,6 +203,15 @@ test('a camera pushing RTMP with its key is F1; a wrong key or an unknown camera
   assert.equal(read.code, 0, read.out);
   assert.match(read.out, /h264,640/);
   assert.match(read.out, /aac/);
+
+  // Independent readers of F1: GStreamer over TCP and UDP, ffmpeg over UDP in real time.
+  const f1Url = `rtsp://${id}:${secret}@127.0.0.1:${s.media.f1Port}/gate`;
+  const gst = [gstRead(t, f1Url, 'tcp'), gstRead(t, f1Url, 'udp')];
+  const ff = ffmpegRead(t, f1Url, 'udp', 5);
+  for (const [i, g] of (await Promise.all(gst.map((p) => p.done))).entries()) {
+    assert.equal(g.code, 0, `gst ${i === 0 ? 'tcp' : 'udp'}: ${g.stderr.slice(-2000)}`);
+  }
+  assertRealtimeRead(readReport(await ff.done), 5, 'ffmpeg udp F1');
 
   for (const url of [
     `rtmp://127.0.0.1:${s.media.rtmpPort}/live/gate?key=wrong-key`,
