@@ -69,6 +69,8 @@ export class AudioClock {
   private anchorTicks = 0;
   private count = -1;
   private offFrames = 0;
+  private lastMs = 0;
+  private lastTicks = 0;
   /** Re-anchors and dropped frames so far (for stats). */
   reanchors = 0;
   dropped = 0;
@@ -80,25 +82,36 @@ export class AudioClock {
 
   /** Ticks (no RTP offset) of a frame whose FLV time is `ms`, or undefined to drop it. */
   next(ms: number): number | undefined {
-    if (this.count < 0) return this.anchor(ms);
+    if (this.count < 0) return this.emit(ms, this.anchor(ms));
     const dev = ms - this.expectedMs(this.count);
     this.offFrames = Math.abs(dev) > AUDIO_TOLERANCE_MS ? this.offFrames + 1 : 0;
     const lasting = this.offFrames >= AUDIO_PERSIST_FRAMES;
     if (dev > AUDIO_GAP_MS || (dev > AUDIO_TOLERANCE_MS && lasting)) {
       this.reanchors++;
-      return this.anchor(ms);
+      return this.emit(ms, this.anchor(ms));
     }
     if (dev < -AUDIO_GAP_MS || (dev < -AUDIO_TOLERANCE_MS && lasting)) {
       this.dropped++;
       return undefined;
     }
-    return this.anchorTicks + this.count++ * this.frameSamples;
+    return this.emit(ms, this.anchorTicks + this.count++ * this.frameSamples);
   }
 
-  /** Ticks of FLV time `ms` on this clock's current mapping (for sender reports); undefined before any frame. */
+  private emit(ms: number, ticks: number): number {
+    this.lastMs = ms;
+    this.lastTicks = ticks;
+    return ticks;
+  }
+
+  /**
+   * Ticks of FLV time `ms` for sender reports, extrapolated from the last frame sent; undefined before any frame.
+   * It must agree with the packets' own ticks (the sample count), not with the anchor: readers re-base audio on the
+   * first report, and a report off by the count's allowed drift (up to AUDIO_TOLERANCE_MS) moved audio timestamps
+   * back, which ffmpeg reported as non-monotonic DTS.
+   */
   ticksAt(ms: number): number | undefined {
     if (this.count < 0) return undefined;
-    return this.anchorTicks + Math.round(((ms - this.anchorMs) * this.rate) / 1000);
+    return this.lastTicks + Math.round(((ms - this.lastMs) * this.rate) / 1000);
   }
 
   private expectedMs(count: number): number {

@@ -38,7 +38,10 @@ test('AudioClock: exact frame steps although FLV ms are rounded, and ms → tick
   assert.equal(ticks[0], 24000);
   ticks.forEach((t, i) => assert.equal(t, 24000 + i * 1024));
   assert.equal(clock.reanchors, 0);
-  assert.equal(clock.ticksAt(1500), 72000);
+  // Sender reports agree with the packets' own clock: at the last frame's FLV time, its ticks exactly.
+  const lastMs = Math.round((299 * 1024 * 1000) / 48000) + 500;
+  assert.equal(clock.ticksAt(lastMs), 24000 + 299 * 1024);
+  assert.equal(clock.ticksAt(lastMs + 1000), 24000 + 299 * 1024 + 48000);
 });
 
 test('AudioClock: jitter is ignored, a gap re-anchors (at once above 1 s, after 10 frames above 100 ms)', () => {
