@@ -9,6 +9,21 @@ export function rtpHeader(packet: Buffer): { seq: number; timestamp: number; mar
   return { seq: packet.readUInt16BE(2), timestamp: packet.readUInt32BE(4), marker: (packet[1]! & 0x80) !== 0 };
 }
 
+/** The clock mapping of an RTCP sender report (RFC 3550 6.4.1): NTP wall-clock seconds and the RTP time of that instant. */
+export interface SenderReport {
+  ntpSeconds: number;
+  rtpTimestamp: number;
+}
+
+/** The sender report at the head of a (compound) RTCP packet; null for anything else. */
+export function senderReport(packet: Buffer): SenderReport | null {
+  if (packet.length < 20 || packet[0]! >> 6 !== 2 || packet[1] !== 200) return null;
+  return {
+    ntpSeconds: packet.readUInt32BE(8) + packet.readUInt32BE(12) / 2 ** 32,
+    rtpTimestamp: packet.readUInt32BE(16),
+  };
+}
+
 /** Offset of the payload after CSRCs and the header extension; -1 when the packet is truncated. */
 export function payloadOffset(packet: Buffer): number {
   if (packet.length < 12) return -1;

@@ -3,7 +3,7 @@
  * fanned out synchronously to every reader's sink; a sink never blocks the others (it drops or is dropped).
  */
 import type { RtspPathStats, RtspTransport } from '../../defs/rtsp.js';
-import { isJoinPoint, joinRule, rtpHeader, type JoinRule } from './rtp-packet.js';
+import { isJoinPoint, joinRule, rtpHeader, senderReport, type JoinRule, type SenderReport } from './rtp-packet.js';
 import { codecLabels, trackInfo, type SessionDescription } from './sdp.js';
 
 /** Where a reader's packets go (TCP interleaved on its connection, or the shared UDP sockets). */
@@ -37,6 +37,8 @@ interface TrackState {
   clockRate: number;
   lastTimestamp: number;
   lastArrival: number;
+  /** The source's last sender report: how this track's RTP clock maps to the source's wall clock. */
+  report: SenderReport | null;
 }
 
 /** How long a reader waits for a key frame before it gets whatever comes. */
@@ -64,6 +66,7 @@ export class StreamPath {
       clockRate: m.clockRate,
       lastTimestamp: 0,
       lastArrival: 0,
+      report: null,
     }));
   }
 
@@ -123,23 +126,39 @@ export class StreamPath {
 
   /** Fans one RTCP packet (sender reports: readers need them for A/V sync) out to every reader. */
   writeRtcp(track: number, packet: Buffer): void {
-    if (this.closed || !this.tracks[track]) return;
+    const state = this.tracks[track];
+    if (this.closed || !state) return;
+    state.report = senderReport(packet) ?? state.report;
     for (const entry of this.readers.values()) entry.sink.sendRtcp(track, packet);
   }
 
   /**
-   * The RTP-Info header of a PLAY response: per track, its URL and the RTP time of "now", extrapolated from the last
-   * packet. No `seq`: readers join at the next key frame, so the next sequence number is not known yet.
+   * The RTP-Info header of a PLAY response: per track, its URL and the RTP time of one common instant. No `seq`:
+   * readers join at the next key frame, so the next sequence number is not known yet.
+   *
+   * Readers such as ffmpeg take each track's `rtptime` as its zero and later re-base every track on the first sender
+   * report; if the rtptimes name different instants, one track jumps (backwards, when it is the audio) at that
+   * moment. Packets of different tracks reach us with different delays (an RTP packet of AAC holds up to ~150 ms of
+   * audio), so "the last packet plus the time since" is not one instant: with sender reports of every track, the
+   * rtptimes are derived from the source's own clock instead.
    */
   rtpInfo(baseUrl: string): string | undefined {
     const now = Date.now();
-    const parts: string[] = [];
-    this.tracks.forEach((t, i) => {
-      if (t.lastArrival === 0 || t.clockRate === 0) return;
-      const rtptime = (t.lastTimestamp + Math.round(((now - t.lastArrival) * t.clockRate) / 1000)) >>> 0;
-      parts.push(`url=${baseUrl}/trackID=${i};rtptime=${rtptime}`);
-    });
-    return parts.length > 0 ? parts.join(',') : undefined;
+    const live = this.tracks.map((t, i) => ({ t, i })).filter(({ t }) => t.lastArrival !== 0 && t.clockRate !== 0);
+    if (live.length === 0) return undefined;
+    const synced = live.every(({ t }) => t.report !== null);
+    // The latest source-clock instant any track has reached, moved on by the time since its packet arrived.
+    const instant = synced
+      ? Math.max(...live.map(({ t }) => sourceTime(t, t.lastTimestamp) + (now - t.lastArrival) / 1000))
+      : 0;
+    return live
+      .map(({ t, i }) => {
+        const rtptime = synced
+          ? t.report!.rtpTimestamp + Math.round((instant - t.report!.ntpSeconds) * t.clockRate)
+          : t.lastTimestamp + Math.round(((now - t.lastArrival) * t.clockRate) / 1000);
+        return `url=${baseUrl}/trackID=${i};rtptime=${rtptime >>> 0}`;
+      })
+      .join(',');
   }
 
   /** Disconnects every reader; the source is the caller's business (it may be the one leaving). */
@@ -167,4 +186,11 @@ export class StreamPath {
       uptimeMs: Date.now() - this.since,
     };
   }
+}
+
+/** The source's wall-clock time (NTP seconds) of an RTP timestamp of a track that has a sender report. */
+function sourceTime(track: TrackState, timestamp: number): number {
+  const report = track.report!;
+  // Signed 32-bit difference: timestamps wrap.
+  return report.ntpSeconds + ((timestamp - report.rtpTimestamp) | 0) / track.clockRate;
 }
