@@ -19,7 +19,12 @@ export type RtspTransport = 'tcp' | 'udp' | 'internal';
 export interface RtspPathStats {
   path: string;
   tracks: RtspTrackInfo[];
-  publisher: { remote: string; transport: RtspTransport };
+  /** null while the path waits for its publisher to come back (readers are kept for a grace period). */
+  publisher: { remote: string; transport: RtspTransport } | null;
+  /** Publishers that have fed this path; more than 1 after a publisher restarted within the grace period. */
+  publishers: number;
+  /** Since when the current (or last) publisher feeds the path. */
+  publisherSince: string;
   readers: number;
   /** RTP received from the publisher. */
   bytesIn: number;

@@ -122,8 +122,8 @@ export class RtspConnection implements PathSource {
     this.session = undefined;
     for (const undo of s.cleanups.splice(0)) undo();
     if (s.sink) s.streamPath?.removeReader(s.sink);
-    if (s.mode === 'record' && s.state === 'recording' && s.streamPath?.source === this) {
-      this.ctx.registry.unpublish(s.streamPath, reason);
+    if (s.mode === 'record' && s.state === 'recording' && s.streamPath) {
+      this.ctx.registry.unpublish(s.streamPath, this, reason);
     }
   }
 
@@ -208,7 +208,7 @@ export class RtspConnection implements PathSource {
     const route = s.channels.get(channel);
     const path = s.streamPath;
     if (!route || s.state !== 'recording' || !path) return;
-    if (route.rtcp) path.writeRtcp(route.track, payload);
-    else path.writeRtp(route.track, payload);
+    if (route.rtcp) path.writeRtcp(this, route.track, payload);
+    else path.writeRtp(this, route.track, payload);
   }
 }

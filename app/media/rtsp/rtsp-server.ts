@@ -47,7 +47,7 @@ export class RtspServer {
     this.log = options.log.child({ module: 'rtsp' });
     this.limits = { ...DEFAULT_LIMITS, ...options.limits };
     this.events = new TypedEmitter((type, err) => this.log.warn({ event: type, err }, 'RTSP event listener threw'));
-    this.registry = new PathRegistry(this.events, this.log);
+    this.registry = new PathRegistry(this.events, this.log, this.limits.publisherGraceMs);
     const udp = (): UdpPair | undefined => this.udp;
     this.ctx = {
       log: this.log,
@@ -164,18 +164,18 @@ export class RtspServer {
       },
       writeRtp(track, packet) {
         if (closed || stream.isClosed) return false;
-        stream.writeRtp(track, packet);
+        stream.writeRtp(source, track, packet);
         return true;
       },
       writeRtcp(track, packet) {
         if (closed || stream.isClosed) return false;
-        stream.writeRtcp(track, packet);
+        stream.writeRtcp(source, track, packet);
         return true;
       },
       close() {
         if (closed) return;
         closed = true;
-        registry.unpublish(stream, 'publisher closed');
+        registry.unpublish(stream, source, 'publisher closed');
       },
     };
   }

@@ -117,3 +117,21 @@ function safePathname(url: string): string | undefined {
     return undefined;
   }
 }
+
+/**
+ * True when a stream described by `next` can continue one described by `prev` for readers that were given `prev`:
+ * the same tracks with the same payload type, codec, clock rate and format parameters (a decoder set up from the
+ * first SDP's parameter sets must be able to decode the second stream). Ports, bandwidth and controls may differ.
+ */
+export function canContinue(prev: SessionDescription, next: SessionDescription): boolean {
+  return (
+    prev.media.length === next.media.length && prev.media.every((m, i) => signature(m) === signature(next.media[i]!))
+  );
+}
+
+function signature(m: SdpMedia): string {
+  const [kind = '', , proto = '', ...formats] = m.lines[0]!.slice(2).split(' ');
+  const codecLines = m.lines.filter((l) => l.startsWith('a=rtpmap:') || l.startsWith('a=fmtp:'));
+  // Whitespace after `;` in fmtp varies between muxers for the same parameters.
+  return [kind, proto, formats.join(' '), ...codecLines.map((l) => l.replace(/;\s+/g, ';').trim())].join('\n');
+}

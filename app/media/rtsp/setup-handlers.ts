@@ -90,8 +90,8 @@ function bindUdp(
     // Readers send receiver reports and NAT punch packets: they only prove the reader is alive.
     const path = session.streamPath;
     if (session.mode !== 'record' || session.state !== 'recording' || !path) return;
-    if (rtcp) path.writeRtcp(track, packet);
-    else path.writeRtp(track, packet);
+    if (rtcp) path.writeRtcp(conn, track, packet);
+    else path.writeRtp(conn, track, packet);
   };
   session.cleanups.push(udp.route(conn.ip, rtpPort, { onPacket }), udp.route(conn.ip, rtcpPort, { onPacket }));
   return formatTransport(spec, { serverPorts: udp.ports });

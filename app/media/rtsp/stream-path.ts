@@ -1,10 +1,14 @@
 /**
  * One published path: its SDP, its source (a client in RECORD or an in-process publisher) and its readers. RTP is
  * fanned out synchronously to every reader's sink; a sink never blocks the others (it drops or is dropped).
+ *
+ * The path outlives a source: when a publisher restarts, the registry keeps the path (and its readers) for a grace
+ * period and attaches the next source whose SDP can continue this one; TrackOutput keeps the RTP continuous.
  */
 import type { RtspPathStats, RtspTransport } from '../../defs/rtsp.js';
-import { isJoinPoint, joinRule, rtpHeader, senderReport, type JoinRule, type SenderReport } from './rtp-packet.js';
+import { isJoinPoint, joinRule, type JoinRule, type SenderReport } from './rtp-packet.js';
 import { codecLabels, trackInfo, type SessionDescription } from './sdp.js';
+import { TrackOutput } from './track-output.js';
 
 /** Where a reader's packets go (TCP interleaved on its connection, or the shared UDP sockets). */
 export interface ReaderSink {
@@ -35,9 +39,8 @@ interface ReaderEntry {
 interface TrackState {
   rule: JoinRule;
   clockRate: number;
-  lastTimestamp: number;
-  lastArrival: number;
-  /** The source's last sender report: how this track's RTP clock maps to the source's wall clock. */
+  output: TrackOutput;
+  /** The last sender report (in output RTP time): how this track's RTP clock maps to the source's wall clock. */
   report: SenderReport | null;
 }
 
@@ -49,6 +52,9 @@ export class StreamPath {
   private readonly readers = new Map<ReaderSink, ReaderEntry>();
   private readonly tracks: TrackState[];
   private readonly since = Date.now();
+  private current: PathSource | null;
+  private sourceSince = Date.now();
+  private sources = 1;
   private closed = false;
   private bytesIn = 0;
   private packetsIn = 0;
@@ -59,15 +65,41 @@ export class StreamPath {
   constructor(
     readonly name: string,
     readonly sdp: SessionDescription,
-    readonly source: PathSource,
+    source: PathSource,
   ) {
+    this.current = source;
     this.tracks = sdp.media.map((m) => ({
       rule: joinRule(m.codec),
       clockRate: m.clockRate,
-      lastTimestamp: 0,
-      lastArrival: 0,
+      output: new TrackOutput(m.clockRate),
       report: null,
     }));
+  }
+
+  /** Who feeds the path now; null between a publisher leaving and the next one (or the end of the grace). */
+  get source(): PathSource | null {
+    return this.current;
+  }
+
+  /** The source left; readers stay until attach() or close(). */
+  detach(): void {
+    this.current = null;
+  }
+
+  /**
+   * A new source continues the path (its SDP was checked by canContinue). Readers wait for its first key frame, so
+   * that no decoder gets pictures that reference the previous source's.
+   */
+  attach(source: PathSource): void {
+    this.current = source;
+    this.sourceSince = Date.now();
+    this.sources++;
+    for (const t of this.tracks) t.output.newSource();
+    const deadline = Date.now() + JOIN_WAIT_MS;
+    for (const entry of this.readers.values()) {
+      entry.waiting = this.tracks.map((t) => t.rule !== 'any');
+      entry.joinDeadline = deadline;
+    }
   }
 
   /** Codec labels for events and logs. */
@@ -97,26 +129,23 @@ export class StreamPath {
     this.readers.delete(sink);
   }
 
-  /** Fans one RTP packet of the source out to every reader. */
-  writeRtp(track: number, packet: Buffer): void {
+  /** Fans one RTP packet of `from` out to every reader; packets of a source that was replaced are ignored. */
+  writeRtp(from: PathSource, track: number, packet: Buffer): void {
     const state = this.tracks[track];
-    if (this.closed || !state) return;
+    if (this.closed || !state || from !== this.current) return;
     this.bytesIn += packet.length;
     this.packetsIn++;
-    const header = rtpHeader(packet);
-    if (header) {
-      state.lastTimestamp = header.timestamp;
-      state.lastArrival = Date.now();
-    }
+    const out = state.output.rtp(packet, Date.now());
+    if (!out) return;
     let join: boolean | undefined;
     for (const entry of this.readers.values()) {
       if (entry.waiting[track]) {
-        join ??= isJoinPoint(state.rule, packet);
+        join ??= isJoinPoint(state.rule, out);
         if (!join && Date.now() < entry.joinDeadline) continue;
         entry.waiting[track] = false;
       }
-      if (entry.sink.sendRtp(track, packet)) {
-        this.bytesOut += packet.length;
+      if (entry.sink.sendRtp(track, out)) {
+        this.bytesOut += out.length;
         this.packetsOut++;
       } else {
         this.packetsDropped++;
@@ -124,12 +153,14 @@ export class StreamPath {
     }
   }
 
-  /** Fans one RTCP packet (sender reports: readers need them for A/V sync) out to every reader. */
-  writeRtcp(track: number, packet: Buffer): void {
+  /** Fans one RTCP packet of `from` (sender reports: readers need them for A/V sync) out to every reader. */
+  writeRtcp(from: PathSource, track: number, packet: Buffer): void {
     const state = this.tracks[track];
-    if (this.closed || !state) return;
-    state.report = senderReport(packet) ?? state.report;
-    for (const entry of this.readers.values()) entry.sink.sendRtcp(track, packet);
+    if (this.closed || !state || from !== this.current) return;
+    const mapped = state.output.rtcp(packet);
+    if (!mapped) return;
+    state.report = mapped.report ?? state.report;
+    for (const entry of this.readers.values()) entry.sink.sendRtcp(track, mapped.packet);
   }
 
   /**
@@ -144,18 +175,21 @@ export class StreamPath {
    */
   rtpInfo(baseUrl: string): string | undefined {
     const now = Date.now();
-    const live = this.tracks.map((t, i) => ({ t, i })).filter(({ t }) => t.lastArrival !== 0 && t.clockRate !== 0);
+    const live = this.tracks.flatMap((t, i) => {
+      const last = t.output.lastPacket;
+      return last && t.clockRate !== 0 ? [{ t, i, last }] : [];
+    });
     if (live.length === 0) return undefined;
     const synced = live.every(({ t }) => t.report !== null);
     // The latest source-clock instant any track has reached, moved on by the time since its packet arrived.
     const instant = synced
-      ? Math.max(...live.map(({ t }) => sourceTime(t, t.lastTimestamp) + (now - t.lastArrival) / 1000))
+      ? Math.max(...live.map(({ t, last }) => sourceTime(t, last.timestamp) + (now - last.at) / 1000))
       : 0;
     return live
-      .map(({ t, i }) => {
+      .map(({ t, i, last }) => {
         const rtptime = synced
           ? t.report!.rtpTimestamp + Math.round((instant - t.report!.ntpSeconds) * t.clockRate)
-          : t.lastTimestamp + Math.round(((now - t.lastArrival) * t.clockRate) / 1000);
+          : last.timestamp + Math.round(((now - last.at) * t.clockRate) / 1000);
         return `url=${baseUrl}/trackID=${i};rtptime=${rtptime >>> 0}`;
       })
       .join(',');
@@ -175,7 +209,9 @@ export class StreamPath {
     return {
       path: this.name,
       tracks: trackInfo(this.sdp),
-      publisher: { remote: this.source.remote, transport: this.source.transport },
+      publisher: this.current && { remote: this.current.remote, transport: this.current.transport },
+      publishers: this.sources,
+      publisherSince: new Date(this.sourceSince).toISOString(),
       readers: this.readers.size,
       bytesIn: this.bytesIn,
       packetsIn: this.packetsIn,

@@ -55,6 +55,11 @@ export interface RtspLimits {
   authorizeTimeoutMs: number;
   /** Lifetime of a Digest nonce; an expired one gets `stale=true`. */
   nonceTtlMs: number;
+  /**
+   * How long a path whose publisher left keeps its readers for the publisher (a restarting camera or compressor) to
+   * come back with a compatible stream. 0 closes readers at once.
+   */
+  publisherGraceMs: number;
 }
 
 /** Defaults of RtspLimits, sized for a small appliance with tens of cameras and readers. */
@@ -71,6 +76,7 @@ export const DEFAULT_LIMITS: RtspLimits = {
   udpSendQueueBytes: 4 * 1024 * 1024,
   authorizeTimeoutMs: 10_000,
   nonceTtlMs: 5 * 60_000,
+  publisherGraceMs: 10_000,
 };
 
 /** Options of RtspServer. */
@@ -89,7 +95,8 @@ export interface RtspServerOptions {
 
 /** Events of the server, with their data. */
 export interface RtspServerEvents {
-  'path-online': { path: string; codecs: string[]; remote: string; transport: RtspTransport };
+  /** `resumed`: a publisher came back within the grace period and the path's readers continue with it. */
+  'path-online': { path: string; codecs: string[]; remote: string; transport: RtspTransport; resumed: boolean };
   'path-offline': { path: string; reason: string };
   'auth-failed': {
     path: string;

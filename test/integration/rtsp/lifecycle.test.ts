@@ -93,8 +93,8 @@ test('stop() closes publisher, TCP and UDP readers and frees every port', async 
   await server.stop();
 });
 
-test('when the publisher leaves, its readers are disconnected and path-offline is emitted', async (t) => {
-  const server = await startServer(t);
+test('when the publisher leaves, its readers are kept for the grace period, then disconnected', async (t) => {
+  const server = await startServer(t, { limits: { publisherGraceMs: 1500 } });
   const offline: RtspServerEvents['path-offline'][] = [];
   server.on('path-offline', (e) => offline.push(e));
   const publisher = await publishTestStream(t, server, 'cam1', 'udp');
@@ -104,8 +104,16 @@ test('when the publisher leaves, its readers are disconnected and path-offline i
   process.kill(-publisher.pid, 'SIGKILL');
   // A killed UDP publisher says nothing: its TCP connection's reset is what ends the path.
   await waitUntil(() => offline.length === 1, 5000, 'path offline');
+  const left = performance.now();
+  assert.deepEqual(
+    server.paths().map((p) => [p.path, p.publisher, p.readers]),
+    [['cam1', null, 2]],
+    'waiting for the publisher, readers kept',
+  );
+  assert.equal(await raw.waitClosed(5000), true);
+  const keptMs = performance.now() - left;
+  assert.ok(keptMs > 1200, `readers kept ${Math.round(keptMs)} ms for a grace of 1500 ms`);
   assert.deepEqual(server.paths(), []);
-  assert.equal(await raw.waitClosed(2000), true);
   const result = await reader.done;
   assert.ok(result.signal === null, `ffmpeg ended by itself: ${result.stderr.slice(-500)}`);
 });

@@ -45,7 +45,7 @@ test('TCP publisher: ffprobe, ffmpeg (tcp, udp) for 10 s and GStreamer (tcp, udp
       ['audio', 'MPEG4-GENERIC', 48000],
     ],
   );
-  assert.equal(stats.publisher.transport, 'tcp');
+  assert.equal(stats.publisher?.transport, 'tcp');
   assert.ok(stats.packetsIn > 1000 && stats.bytesIn > 1_000_000, JSON.stringify(stats));
   assert.ok(stats.packetsOut > stats.packetsIn, 'several readers got the packets');
   assert.equal(stats.packetsDropped, 0);
@@ -67,6 +67,6 @@ test('UDP publisher: ffprobe, ffmpeg (tcp) and GStreamer (udp) read it', async (
   assert.equal(g.code, 0, g.stderr.slice(-2000));
   assertRealtimeRead(report, 6, 'ffmpeg tcp from a UDP publisher');
   const [stats] = server.paths();
-  assert.equal(stats?.publisher.transport, 'udp');
+  assert.equal(stats?.publisher?.transport, 'udp');
   assert.ok((stats?.packetsIn ?? 0) > 500);
 });
