@@ -66,6 +66,19 @@ export function createMetrics(src: MetricsSources): { registry: Registry; httpRe
   streamGauge('cupola_stream_bytes_in', 'Bytes received from the publisher of each stream', (s) => s.stats.bytesIn);
   streamGauge('cupola_stream_bytes_out', 'Bytes sent to the readers of each stream', (s) => s.stats.bytesOut);
   streamGauge('cupola_stream_packets_dropped', 'Packets not sent to slow readers', (s) => s.stats.packetsDropped);
+  const video = (s: PlaneStream) => s.stats.tracks.find((tr) => tr.media === 'video');
+  streamGauge(
+    'cupola_stream_bitrate_in_kbps',
+    'Bitrate from the publisher (last seconds)',
+    (s) => s.stats.bitrateInKbps,
+  );
+  streamGauge('cupola_stream_bitrate_out_kbps', 'Bitrate to all readers (last seconds)', (s) => s.stats.bitrateOutKbps);
+  streamGauge('cupola_stream_fps', 'Video pictures per second (last seconds)', (s) => video(s)?.fps ?? 0);
+  streamGauge(
+    'cupola_stream_keyframe_interval_seconds',
+    'Seconds between the last two video key frames',
+    (s) => video(s)?.keyframeIntervalS ?? 0,
+  );
   streamGauge('cupola_stream_uptime_seconds', 'Seconds since the stream went online', (s) => s.stats.uptimeMs / 1000);
   const httpRequests = new Counter({
     name: 'cupola_http_requests_total',

@@ -12,13 +12,29 @@ export interface RtspTrackInfo {
   clockRate: number;
 }
 
+/** A track with its live figures (from the RTP passing through; null when not known or not applicable). */
+export interface RtspTrackStats extends RtspTrackInfo {
+  bitrateKbps: number;
+  /** Video: pictures per second over the last seconds. */
+  fps: number | null;
+  /** Video: pictures and seconds between the last two key frames. */
+  keyframeIntervalFrames: number | null;
+  keyframeIntervalS: number | null;
+  /** H.264: the displayed size from the SPS. */
+  width: number | null;
+  height: number | null;
+}
+
 /** How a publisher or reader moves RTP. `internal` = fed from inside the process. */
 export type RtspTransport = 'tcp' | 'udp' | 'internal';
 
 /** A snapshot of one published path. */
 export interface RtspPathStats {
   path: string;
-  tracks: RtspTrackInfo[];
+  tracks: RtspTrackStats[];
+  /** Over the last seconds: from the publisher, and to all readers together. */
+  bitrateInKbps: number;
+  bitrateOutKbps: number;
   /** null while the path waits for its publisher to come back (readers are kept for a grace period). */
   publisher: { remote: string; transport: RtspTransport } | null;
   /** Publishers that have fed this path; more than 1 after a publisher restarted within the grace period. */

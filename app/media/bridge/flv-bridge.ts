@@ -6,7 +6,7 @@ import { AacPacketizer } from './aac-packetizer.js';
 import { VideoCounter, type BridgeState, type BridgeStats } from './bridge-stats.js';
 import { parseFlvTag, splitNalus, type AacConfig, type AvcConfig } from './flv-tags.js';
 import { H264Packetizer } from './h264-packetizer.js';
-import { parseSps, type SpsInfo } from './h264-sps.js';
+import { parseSps, type SpsInfo } from '../codec/h264-sps.js';
 import { buildSdp } from './sdp.js';
 import { AudioClock, FlvTimeline } from './timeline.js';
 

@@ -6,7 +6,7 @@
 import type { AacConfig } from './flv-tags.js';
 import { AAC_HBR_FMTP } from './aac-packetizer.js';
 import type { ParameterSets } from './h264-packetizer.js';
-import { profileLevelId } from './h264-sps.js';
+import { profileLevelId } from '../codec/h264-sps.js';
 
 /** Payload types of the two tracks (dynamic range, as every RTSP source uses them). */
 export const VIDEO_PT = 96;

@@ -7,7 +7,8 @@
  */
 import type { RtspPathStats, RtspTransport } from '../../defs/rtsp.js';
 import { isJoinPoint, joinRule, type JoinRule, type SenderReport } from './rtp-packet.js';
-import { codecLabels, trackInfo, type SessionDescription } from './sdp.js';
+import { codecLabels, type SessionDescription } from './sdp.js';
+import { RateWindow, TrackMeter } from './track-meter.js';
 import { TrackOutput } from './track-output.js';
 
 /** Where a reader's packets go (TCP interleaved on its connection, or the shared UDP sockets). */
@@ -40,6 +41,7 @@ interface TrackState {
   rule: JoinRule;
   clockRate: number;
   output: TrackOutput;
+  meter: TrackMeter;
   /** The last sender report (in output RTP time): how this track's RTP clock maps to the source's wall clock. */
   report: SenderReport | null;
 }
@@ -61,6 +63,7 @@ export class StreamPath {
   private bytesOut = 0;
   private packetsOut = 0;
   private packetsDropped = 0;
+  private readonly rateOut = new RateWindow();
 
   constructor(
     readonly name: string,
@@ -72,6 +75,7 @@ export class StreamPath {
       rule: joinRule(m.codec),
       clockRate: m.clockRate,
       output: new TrackOutput(m.clockRate),
+      meter: new TrackMeter(m),
       report: null,
     }));
   }
@@ -135,8 +139,11 @@ export class StreamPath {
     if (this.closed || !state || from !== this.current) return;
     this.bytesIn += packet.length;
     this.packetsIn++;
-    const out = state.output.rtp(packet, Date.now());
+    const now = Date.now();
+    const out = state.output.rtp(packet, now);
     if (!out) return;
+    state.meter.add(out, out.readUInt32BE(4), now);
+    const bytesBefore = this.bytesOut;
     let join: boolean | undefined;
     for (const entry of this.readers.values()) {
       if (entry.waiting[track]) {
@@ -151,6 +158,7 @@ export class StreamPath {
         this.packetsDropped++;
       }
     }
+    if (this.bytesOut !== bytesBefore) this.rateOut.add(this.bytesOut - bytesBefore, now);
   }
 
   /** Fans one RTCP packet of `from` (sender reports: readers need them for A/V sync) out to every reader. */
@@ -206,9 +214,13 @@ export class StreamPath {
 
   /** A snapshot for the API. */
   stats(): RtspPathStats {
+    const now = Date.now();
+    const tracks = this.tracks.map((t) => t.meter.stats(now));
     return {
       path: this.name,
-      tracks: trackInfo(this.sdp),
+      tracks,
+      bitrateInKbps: tracks.reduce((sum, t) => sum + t.bitrateKbps, 0),
+      bitrateOutKbps: Math.round((this.rateOut.perSecond(now) * 8) / 1000),
       publisher: this.current && { remote: this.current.remote, transport: this.current.transport },
       publishers: this.sources,
       publisherSince: new Date(this.sourceSince).toISOString(),

@@ -46,6 +46,14 @@ test('TCP publisher: ffprobe, ffmpeg (tcp, udp) for 10 s and GStreamer (tcp, udp
     ],
   );
   assert.equal(stats.publisher?.transport, 'tcp');
+  // Live figures from the RTP alone (no decoder): 640x360 from the SDP's SPS, 25 fps, a key frame every 25 pictures.
+  const [video, audio] = stats.tracks;
+  t.diagnostic(JSON.stringify({ video, audio, in: stats.bitrateInKbps, out: stats.bitrateOutKbps }));
+  assert.deepEqual([video?.width, video?.height, video?.keyframeIntervalFrames], [640, 360, 25]);
+  assert.ok(Math.abs((video?.fps ?? 0) - 25) < 1.5, `fps ${video?.fps}`);
+  assert.ok(Math.abs((video?.keyframeIntervalS ?? 0) - 1) < 0.01, `key frame interval ${video?.keyframeIntervalS} s`);
+  assert.ok((audio?.bitrateKbps ?? 0) > 30 && audio?.fps === null, JSON.stringify(audio));
+  assert.equal(stats.bitrateInKbps, (video?.bitrateKbps ?? 0) + (audio?.bitrateKbps ?? 0));
   assert.ok(stats.packetsIn > 1000 && stats.bytesIn > 1_000_000, JSON.stringify(stats));
   assert.ok(stats.packetsOut > stats.packetsIn, 'several readers got the packets');
   assert.equal(stats.packetsDropped, 0);

@@ -1,8 +1,8 @@
 /** The SPS parser: displayed size after cropping (progressive, interlaced, 4:4:4), profile and level. */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { parseSps, profileLevelId, unescapeRbsp } from '../../../app/media/bridge/h264-sps.js';
-import { lcg, SPS } from './fixtures.js';
+import { parseSps, profileLevelId, unescapeRbsp } from '../../../app/media/codec/h264-sps.js';
+import { lcg, SPS } from '../bridge/fixtures.js';
 
 test('libx264 SPS → the sizes ffprobe reports', () => {
   const size = (sps: Buffer) => {
