@@ -4,40 +4,14 @@
  * pictures: the first publisher sends a test pattern, the second solid red, and the readers' decoded frames show it.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import type { RtspServerEvents } from '../../../app/media/rtsp/index.js';
 import { waitUntil } from '../../helpers/processes.js';
-import { FFMPEG, publisherArgs, spawnPeer, startServer, type Peer } from './peers.js';
-import type { Scope } from '../../helpers/core.js';
-
-const TINY = 8 * 8 * 3;
-
-/** An ffmpeg reader that writes every decoded picture, scaled to 8x8 RGB, to `file`. */
-function pictureReader(scope: Scope, url: string, transport: 'tcp' | 'udp', file: string): Peer {
-  return spawnPeer(scope, FFMPEG, [
-    ...['-hide_banner', '-nostdin', '-loglevel', 'error', '-rtsp_transport', transport, '-i', url],
-    ...['-map', '0:v', '-vf', 'scale=8:8', '-f', 'rawvideo', '-pix_fmt', 'rgb24', '-flush_packets', '1', '-y', file],
-  ]);
-}
-
-/** Per decoded picture: true when it is (almost) solid red. */
-function redPictures(file: string): boolean[] {
-  const data = readFileSync(file);
-  const out: boolean[] = [];
-  for (let at = 0; at + TINY <= data.length; at += TINY) {
-    let r = 0;
-    let gb = 0;
-    for (let i = at; i < at + TINY; i += 3) {
-      r += data[i]!;
-      gb += data[i + 1]! + data[i + 2]!;
-    }
-    out.push(r / 64 > 200 && gb / 128 < 60);
-  }
-  return out;
-}
+import { FFMPEG, publisherArgs, spawnPeer, startServer } from './peers.js';
+import { asRed, pictureReader, redPictures } from './pictures.js';
 
 test('a publisher killed and restarted within seconds: attached TCP and UDP readers continue with the new stream', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'cupola-restart-'));
@@ -65,8 +39,7 @@ test('a publisher killed and restarted within seconds: attached TCP and UDP read
   );
   await new Promise((r) => setTimeout(r, 3000)); // a restart of a few seconds
   const restartedAt = performance.now();
-  const red = publisherArgs(url, 'tcp').map((a) => (a.startsWith('testsrc2') ? 'color=c=red:size=640x360:rate=25' : a));
-  spawnPeer(t, FFMPEG, red);
+  spawnPeer(t, FFMPEG, asRed(publisherArgs(url, 'tcp')));
   await waitUntil(() => events.includes('resumed'), 15_000, 'path resumed');
   t.diagnostic(`path back ${Math.round(performance.now() - restartedAt)} ms after the new publisher was started`);
   await waitUntil(
