@@ -10,6 +10,8 @@ export interface ProcStat {
   sid: number;
   /** Start time in clock ticks since boot: with the pid, it identifies a process uniquely. */
   startTime: string;
+  /** CPU time used (user + system), in clock ticks (USER_HZ). */
+  cpuTicks: number;
 }
 
 /** Parses a /proc/<pid>/stat line; undefined when malformed. */
@@ -22,7 +24,8 @@ export function parseProcStat(text: string): ProcStat | undefined {
   // f[0] is field 3 (state); field N is f[N - 3].
   const [state, ppid, pgid, sid, startTime] = [f[0], f[1], f[2], f[3], f[19]];
   if (!state || !ppid || !pgid || !sid || !startTime) return undefined;
-  return { pid, state, ppid: Number(ppid), pgid: Number(pgid), sid: Number(sid), startTime };
+  const cpuTicks = Number(f[11]) + Number(f[12]);
+  return { pid, state, ppid: Number(ppid), pgid: Number(pgid), sid: Number(sid), startTime, cpuTicks };
 }
 
 /** The stat of one live (non-zombie) process, or undefined when it is gone or /proc is unavailable. */

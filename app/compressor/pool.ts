@@ -1,0 +1,333 @@
+/**
+ * The transcoding pool: one supervised ffmpeg per wanted job, admitted by CapacityPolicy, watched every second for
+ * speed and CPU. It knows nothing of slaves, leases or presets: the role hands it job definitions (argv included)
+ * and parks jobs whose camera went away. The Supervisor does restarts, backoff and stall kills; the pool adds what
+ * only it can see: speed below real time, waiting for capacity, and the fall-back from a failing hardware encoder.
+ */
+import type { Logger } from '../log/logger.js';
+import type { ChildSpec, SupervisedChild } from '../supervisor/types.js';
+import { CapacityPolicy, type CapacityOptions, type RunningJob } from './capacity.js';
+import { CpuSampler } from './cpu.js';
+import { SpeedMeter } from './speed-meter.js';
+import type { JobDefinition, JobState, JobView } from '../defs/job.js';
+
+/** What the pool needs from the Supervisor. */
+export interface PoolSpawner {
+  spawn(spec: ChildSpec): SupervisedChild;
+  remove(name: string): Promise<void>;
+}
+
+/** What the pool is built from. */
+export interface PoolDeps {
+  supervisor: PoolSpawner;
+  ffmpeg: string;
+  capacity: CapacityOptions;
+  /** Silence after which the Supervisor kills and restarts a job's ffmpeg. */
+  stallTimeoutMs: number;
+  log: Logger;
+  /** Called on every state change of a job. */
+  onState(job: JobView, previous: JobState | null): void;
+  cpu?: CpuSampler;
+  now?: () => number;
+}
+
+interface Job {
+  def: JobDefinition;
+  wanted: boolean;
+  state: JobState;
+  reason: string | null;
+  child: SupervisedChild | null;
+  /** Which encoder runs: the definition's, or its software fall-back after a hardware failure. */
+  useFallback: boolean;
+  fallbackReason: string | null;
+  admittedAt: number;
+  meter: SpeedMeter;
+  slowSince: number | null;
+  cpuCores: number | null;
+  /** Failed starts without a single frame (hardware encoders that cannot open). */
+  deadStarts: number;
+  lastRestarts: number;
+  /** True while its ffmpeg is being stopped: not admitted again until that is done. */
+  stopping: boolean;
+}
+
+const TICK_MS = 1000;
+/** Failed starts without a frame after which a hardware encoder is given up for the software one. */
+const HW_DEAD_STARTS = 2;
+
+/** See the file comment. */
+export class TranscodePool {
+  private readonly jobs = new Map<string, Job>();
+  private readonly policy: CapacityPolicy;
+  private readonly cpu: CpuSampler;
+  private readonly now: () => number;
+  private timer: NodeJS.Timeout | null = null;
+  private stopped = false;
+  private lastHold: string | null = null;
+
+  constructor(private readonly deps: PoolDeps) {
+    this.policy = new CapacityPolicy(deps.capacity);
+    this.cpu = deps.cpu ?? new CpuSampler();
+    this.now = deps.now ?? (() => performance.now());
+  }
+
+  /** Starts the once-a-second evaluation. */
+  start(): void {
+    this.timer ??= setInterval(() => this.tick(), TICK_MS);
+  }
+
+  /** Stops every job's ffmpeg and the timer; resolves when no child is left. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+    await Promise.all([...this.jobs.values()].map((j) => this.stopChild(j)));
+  }
+
+  /** Adds or updates a wanted job; a running job whose argv changed is restarted with the new one. */
+  want(def: JobDefinition): void {
+    const job = this.jobs.get(def.id);
+    if (!job) {
+      this.jobs.set(def.id, this.fresh(def));
+      this.setState(this.jobs.get(def.id)!, 'waiting-for-capacity', 'queued');
+    } else {
+      const changed = JSON.stringify(job.def) !== JSON.stringify(def);
+      job.def = def;
+      job.wanted = true;
+      if (changed) {
+        job.useFallback = false;
+        job.fallbackReason = null;
+        if (job.child) void this.requeue(job, 'definition changed');
+      }
+      if (!job.child) this.setState(job, 'waiting-for-capacity', 'queued');
+    }
+    this.tick();
+  }
+
+  /** The job is not wanted now (camera offline, lease lost): its ffmpeg stops, the job stays listed as parked. */
+  park(id: string, reason: string): void {
+    const job = this.jobs.get(id);
+    if (!job) return;
+    job.wanted = false;
+    void this.stopChild(job);
+    this.setState(job, 'parked', reason);
+    this.tick();
+  }
+
+  /** Forgets a job (its camera was deleted or the slave removed). */
+  async remove(id: string): Promise<void> {
+    const job = this.jobs.get(id);
+    if (!job) return;
+    this.jobs.delete(id);
+    await this.stopChild(job);
+  }
+
+  /** Restarts a job's ffmpeg now (API); false when the job is unknown or not running. */
+  async restart(id: string): Promise<boolean> {
+    const job = this.jobs.get(id);
+    if (!job?.child) return false;
+    const { def } = job;
+    await this.stopChild(job);
+    this.launch(job, def);
+    return true;
+  }
+
+  /** Every job, for the API. */
+  list(): JobView[] {
+    return [...this.jobs.values()].map((j) => this.view(j));
+  }
+
+  /** One job, for the API. */
+  get(id: string): JobView | undefined {
+    const job = this.jobs.get(id);
+    return job && this.view(job);
+  }
+
+  private fresh(def: JobDefinition): Job {
+    return {
+      def,
+      wanted: true,
+      state: 'waiting-for-capacity',
+      reason: null,
+      child: null,
+      useFallback: false,
+      fallbackReason: null,
+      admittedAt: 0,
+      meter: new SpeedMeter(),
+      slowSince: null,
+      cpuCores: null,
+      deadStarts: 0,
+      lastRestarts: 0,
+      stopping: false,
+    };
+  }
+
+  /** Measures, updates states, then admits or sheds at most one job. */
+  private tick(): void {
+    if (this.stopped) return;
+    const now = this.now();
+    const idleCores = this.cpu.idleCores();
+    for (const job of this.jobs.values()) if (job.child) this.observe(job, now);
+    const running = [...this.jobs.values()].filter((j) => j.child !== null);
+    const waiting = [...this.jobs.values()].filter((j) => j.wanted && !j.child && !j.stopping);
+    const decision = this.policy.decide(
+      running.map((j) => runningJob(j, now)),
+      waiting.length > 0,
+      { idleCores },
+      now,
+    );
+    if (decision.action === 'admit') {
+      const next = waiting[0]!;
+      this.launch(next, next.def);
+    } else if (decision.action === 'shed') {
+      const job = this.jobs.get(decision.id);
+      if (job) void this.requeue(job, `shed: ${decision.reason}`);
+    } else if (decision.reason !== this.lastHold && waiting.length > 0) {
+      this.deps.log.info({ waiting: waiting.length, reason: decision.reason }, 'jobs wait for capacity');
+      for (const job of waiting) job.reason = decision.reason;
+    }
+    this.lastHold = decision.action === 'hold' ? decision.reason : null;
+  }
+
+  private observe(job: Job, now: number): void {
+    const status = job.child!.status();
+    const progress = status.progress;
+    if (status.pid) job.cpuCores = this.cpu.processCores(status.pid) ?? job.cpuCores;
+    if (status.restarts !== job.lastRestarts) {
+      job.lastRestarts = status.restarts;
+      job.meter.reset();
+      job.slowSince = null;
+      const noFrame = !progress?.frame;
+      if (noFrame) job.deadStarts++;
+      if (noFrame && job.def.fallback && !job.useFallback && job.deadStarts >= HW_DEAD_STARTS) {
+        return this.fallBack(job);
+      }
+    }
+    if (status.state === 'gave-up') return this.setState(job, 'failed', lastError(job.child!) ?? 'gave up');
+    if (status.state !== 'running' || !progress?.frame) {
+      return this.setState(job, 'starting', status.state === 'backoff' ? 'restarting after an exit' : null);
+    }
+    job.deadStarts = 0;
+    if (progress.outTimeMs !== undefined) job.meter.add(progress.outTimeMs, now);
+    const speed = job.meter.speed(now);
+    const settled = now - job.admittedAt >= this.deps.capacity.settleMs;
+    if (settled && speed !== null && speed < this.deps.capacity.degradedSpeed) job.slowSince ??= now;
+    else if (speed !== null && speed >= this.deps.capacity.degradedSpeed) job.slowSince = null;
+    const degraded = this.policy.isDegraded(runningJob(job, now), now);
+    this.setState(job, degraded ? 'degraded' : 'running', degraded ? `speed ${speed?.toFixed(2)}` : null);
+  }
+
+  private launch(job: Job, def: JobDefinition): void {
+    const variant = job.useFallback && def.fallback ? def.fallback : { encoder: def.encoder, args: def.args };
+    try {
+      job.child = this.deps.supervisor.spawn({
+        name: childName(def.id),
+        kind: 'ffmpeg',
+        command: this.deps.ffmpeg,
+        args: variant.args,
+        progress: true,
+        stallTimeoutMs: this.deps.stallTimeoutMs,
+        restart: 'always',
+      });
+    } catch (err) {
+      // The Supervisor is stopping, or refuses the spec: a job state, never an exception in a timer.
+      job.wanted = false;
+      return this.setState(job, 'failed', `cannot start: ${err instanceof Error ? err.message : String(err)}`);
+    }
+    job.admittedAt = this.now();
+    job.lastRestarts = 0;
+    job.meter.reset();
+    job.slowSince = null;
+    this.setState(job, 'starting', `admitted with ${variant.encoder}`);
+  }
+
+  private fallBack(job: Job): void {
+    const reason = lastError(job.child!, job.def.encoder) ?? `${job.def.encoder} produced no frame`;
+    job.useFallback = true;
+    job.fallbackReason = reason;
+    this.deps.log.warn({ job: job.def.id, encoder: job.def.encoder, reason }, 'hardware encoder failed: software');
+    // Back to the queue: admitted again (in software) once its old ffmpeg is gone.
+    void this.requeue(job, `${job.def.encoder} failed; falling back to ${job.def.fallback?.encoder}`);
+  }
+
+  private async requeue(job: Job, reason: string): Promise<void> {
+    if (job.wanted) this.setState(job, 'waiting-for-capacity', reason);
+    await this.stopChild(job);
+  }
+
+  private async stopChild(job: Job): Promise<void> {
+    const child = job.child;
+    job.child = null;
+    job.meter.reset();
+    job.slowSince = null;
+    job.cpuCores = null;
+    if (!child) return;
+    job.stopping = true;
+    try {
+      await this.deps.supervisor.remove(child.name);
+    } finally {
+      job.stopping = false;
+    }
+  }
+
+  private setState(job: Job, state: JobState, reason: string | null): void {
+    const previous = job.state;
+    if (previous === state && (reason === null || reason === job.reason)) return;
+    job.state = state;
+    if (reason !== null || previous !== state) job.reason = reason;
+    if (previous !== state) this.deps.onState(this.view(job), previous);
+  }
+
+  private view(job: Job): JobView {
+    const status = job.child?.status() ?? null;
+    const now = this.now();
+    return {
+      id: job.def.id,
+      slave: job.def.slave,
+      camera: job.def.camera,
+      preset: job.def.preset,
+      state: job.state,
+      reason: job.reason,
+      encoder: job.useFallback && job.def.fallback ? job.def.fallback.encoder : job.def.encoder,
+      fallbackReason: job.fallbackReason,
+      input: job.def.input,
+      output: job.def.output,
+      speed: job.child ? job.meter.speed(now) : null,
+      progress: status?.progress ?? null,
+      cpuCores: job.cpuCores,
+      pid: status?.pid ?? null,
+      restarts: status?.restarts ?? 0,
+      lastExit: status?.lastExit ?? null,
+      logTail: job.child?.logs().slice(-20) ?? [],
+    };
+  }
+}
+
+function childName(id: string): string {
+  return `job:${id}`;
+}
+
+function runningJob(j: Job, now: number): RunningJob {
+  return {
+    id: j.def.id,
+    admittedAt: j.admittedAt,
+    speed: j.meter.speed(now),
+    slowSince: j.slowSince,
+    cpuCores: j.cpuCores,
+  };
+}
+
+/**
+ * The most telling output line, for the API and the fall-back reason: the last one about the device or encoder when
+ * `encoder` is given (ffmpeg's final "Error while processing" says nothing), else the last that looks like an error.
+ */
+function lastError(child: SupervisedChild, encoder?: string): string | null {
+  const lines = child.logs();
+  const patterns = [/error|fail|cannot|invalid|no such|not found/i];
+  if (encoder) patterns.unshift(new RegExp(`${encoder}|device|initiali[sz]|hwupload|driver`, 'i'));
+  for (const pattern of patterns) {
+    const line = lines.findLast((l) => pattern.test(l));
+    if (line) return line.slice(0, 300);
+  }
+  return null;
+}
