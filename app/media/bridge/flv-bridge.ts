@@ -44,6 +44,9 @@ const VIDEO = 0;
 const AUDIO = 1;
 
 /** See the file comment. Never throws from onTag(): its caller is the RTMP server's data path. */
+/** Sender reports: media time and wall clock may part this much (ms) before the anchor moves; see report(). */
+const REANCHOR_MS = 1000;
+
 export class FlvToRtpBridge {
   private readonly now: () => number;
   private readonly timeline: FlvTimeline;
@@ -67,6 +70,8 @@ export class FlvToRtpBridge {
   private currentSdp: string | undefined;
   private nextReportAt = 0;
   private readonly reported = new Set<number>();
+  /** Wall clock ↔ media time of the sender reports; see report(). */
+  private reportAnchor: { wall: number; ms: number } | null = null;
   private readonly counts = { bytesIn: 0, tagsIn: 0, droppedWaiting: 0, invalid: 0, unsupported: 0 };
   private lastProblem: string | undefined;
   private errors = 0;
@@ -238,6 +243,7 @@ export class FlvToRtpBridge {
     }
     this.publishedAac = aac;
     this.reported.clear();
+    this.reportAnchor = null;
     this.opts.log.info({ ...log, publishes: this.publishes }, 'FLV bridge published');
   }
 
@@ -255,6 +261,11 @@ export class FlvToRtpBridge {
   /**
    * RTCP sender reports: at a track's first packet, then every reportEveryMs. Both tracks map the same media time
    * `ms` to the same wall clock, which is all a reader needs to line them up.
+   *
+   * The wall clock of a report is a steady anchor plus media time, not the moment the tag happened to arrive:
+   * readers such as ffmpeg re-base every timestamp on each report, so arrival jitter (network, a busy event loop)
+   * in the reports would move all later timestamps back and forth by that much. The anchor moves only when media
+   * time and the wall clock part by more than REANCHOR_MS (a camera clock that drifts, a stall shorter than a jump).
    */
   private report(ms: number): void {
     const sink = this.sink;
@@ -262,11 +273,16 @@ export class FlvToRtpBridge {
     const now = this.now();
     const due = now >= this.nextReportAt;
     if (due) this.nextReportAt = now + this.reportEveryMs;
+    let anchor = this.reportAnchor;
+    if (!anchor || Math.abs(now - (anchor.wall + ms - anchor.ms)) > REANCHOR_MS) {
+      anchor = this.reportAnchor = { wall: now, ms };
+    }
+    const wall = anchor.wall + (ms - anchor.ms);
     const ticks = [ms * 90, this.audioClock?.ticksAt(ms)];
     for (const [track, rtp] of [this.video.rtp, this.audio.rtp].entries()) {
       const at = ticks[track];
       if ((!due && this.reported.has(track)) || at === undefined || rtp.packetCount === 0) continue;
-      sink.writeRtcp(track, rtp.senderReport(now, rtp.timestamp(at), this.cname));
+      sink.writeRtcp(track, rtp.senderReport(wall, rtp.timestamp(at), this.cname));
       this.reported.add(track);
     }
   }

@@ -1,81 +1,12 @@
 /** The slave's media plane as a supervised worker: F2 publish/read with API tokens over RTSP, refusals, crash recovery. */
 import assert from 'node:assert/strict';
-import { test, type TestContext } from 'node:test';
-import type { BusEvent } from '../../../app/defs/events.js';
+import { test } from 'node:test';
 import type { NodeInfo } from '../../../app/defs/node.js';
 import type { PlaneStream } from '../../../app/media/worker/protocol.js';
-import { login, startCore, type TestCore } from '../../helpers/core.js';
 import { api } from '../../helpers/http.js';
 import { isRunning, readProcess, waitUntil } from '../../helpers/processes.js';
-import {
-  FFPROBE,
-  assertRealtimeRead,
-  ffmpegRead,
-  gstRead,
-  publisherArgs,
-  readReport,
-  spawnPeer,
-} from '../rtsp/peers.js';
-
-interface Slave {
-  tc: TestCore;
-  admin: string;
-  media: NonNullable<NodeInfo['media']>;
-  events: BusEvent[];
-}
-
-async function startSlave(t: TestContext): Promise<Slave> {
-  const tc = await startCore(t, { flags: { 'node.role': 'slave' } });
-  const events: BusEvent[] = [];
-  t.after(tc.core.bus.onAny((e) => events.push(e)));
-  const admin = (await login(tc.url)).accessToken;
-  const node = (await api(tc.url, '/api/v1/node', { token: admin })).json as NodeInfo;
-  assert.ok(node.media, 'a slave reports its media ports');
-  assert.ok(node.media.f1Port > 0 && node.media.f2Port > 0 && node.media.f1Port !== node.media.f2Port);
-  return { tc, admin, media: node.media, events };
-}
-
-async function token(s: Slave, name: string): Promise<{ id: string; secret: string }> {
-  const res = await api(s.tc.url, '/api/v1/tokens', { token: s.admin, body: { name } });
-  assert.equal(res.status, 201, res.text);
-  const body = res.json as { token: { id: string }; secret: string };
-  return { id: body.token.id, secret: body.secret };
-}
-
-async function streams(s: Slave): Promise<PlaneStream[]> {
-  return ((await api(s.tc.url, '/api/v1/streams', { token: s.admin })).json as { streams: PlaneStream[] }).streams;
-}
-
-function workerPid(s: Slave): number {
-  const child = s.tc.core.children().find((c) => c.name === 'media-plane');
-  assert.ok(child?.pid, 'media-plane worker is running');
-  return child.pid;
-}
-
-async function probe(url: string): Promise<{ code: number | null; out: string }> {
-  const { spawn } = await import('node:child_process');
-  return new Promise((resolve) => {
-    const p = spawn(FFPROBE, [
-      '-v',
-      'error',
-      '-rtsp_transport',
-      'tcp',
-      '-show_entries',
-      'stream=codec_name,width',
-      '-of',
-      'csv=p=0',
-      url,
-    ]);
-    let out = '';
-    p.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    p.stderr.on('data', (d: Buffer) => (out += d.toString()));
-    const timer = setTimeout(() => p.kill('SIGKILL'), 15_000);
-    p.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, out });
-    });
-  });
-}
+import { assertRealtimeRead, ffmpegRead, gstRead, probe, publisherArgs, readReport, spawnPeer } from '../rtsp/peers.js';
+import { PROBE_TCP, addCamera, rtmpPushArgs, startSlave, streams, token, workerPid } from './slave.js';
 
 test('a compressor token publishes F2 (Digest, user = token id); readers need a token; F1 takes no publisher', async (t) => {
   const s = await startSlave(t);
@@ -86,15 +17,15 @@ test('a compressor token publishes F2 (Digest, user = token id); readers need a 
   const online = s.events.find((e) => e.type === 'stream.online')!;
   assert.deepEqual(online.data, { plane: 'f2', path: 'cam1' });
 
-  const read = await probe(f2);
-  assert.equal(read.code, 0, read.out);
-  assert.match(read.out, /h264,640/);
-  assert.match(read.out, /aac/);
+  const read = await probe(t, f2, PROBE_TCP);
+  assert.equal(read.code, 0, read.stderr);
+  assert.match(read.stdout, /codec_name=h264\|width=640/);
+  assert.match(read.stdout, /codec_name=aac/);
 
-  const anonymous = await probe(`rtsp://127.0.0.1:${s.media.f2Port}/cam1`);
+  const anonymous = await probe(t, `rtsp://127.0.0.1:${s.media.f2Port}/cam1`, PROBE_TCP);
   assert.notEqual(anonymous.code, 0);
-  assert.match(anonymous.out, /401/);
-  const wrong = await probe(`rtsp://${id}:not-the-secret@127.0.0.1:${s.media.f2Port}/cam1`);
+  assert.match(anonymous.stderr, /401/);
+  const wrong = await probe(t, `rtsp://${id}:not-the-secret@127.0.0.1:${s.media.f2Port}/cam1`, PROBE_TCP);
   assert.notEqual(wrong.code, 0);
   await waitUntil(() => s.events.some((e) => e.type === 'media.auth-failed'), 5000, 'media.auth-failed');
 
@@ -172,24 +103,9 @@ test('a crashed media plane is restarted and serves again; the core stays up; st
   assert.equal(readProcess(second), undefined);
 });
 
-function rtmpPushArgs(url: string): string[] {
-  return [
-    ...['-hide_banner', '-nostdin', '-loglevel', 'error', '-re'],
-    ...['-f', 'lavfi', '-i', 'testsrc2=size=640x360:rate=25'],
-    ...['-f', 'lavfi', '-i', 'sine=frequency=1000:sample_rate=48000'],
-    ...['-c:v', 'libx264', '-preset', 'ultrafast', '-tune', 'zerolatency', '-g', '25', '-c:a', 'aac'],
-    ...['-f', 'flv', url],
-  ];
-}
-
 test('a camera pushing RTMP with its key is F1; a wrong key or an unknown camera is refused within 1 s', async (t) => {
   const s = await startSlave(t);
-  const created = await api(s.tc.url, '/api/v1/cameras', {
-    token: s.admin,
-    body: { id: 'gate', name: 'Gate', source: { kind: 'rtmp-push' } },
-  });
-  assert.equal(created.status, 201, created.text);
-  const { grant } = created.json as { grant: { publishKey: string; publishUrl: string } };
+  const grant = await addCamera(s, 'gate');
   assert.equal(grant.publishUrl, `rtmp://127.0.0.1:${s.media.rtmpPort}/live/gate?key=${grant.publishKey}`);
   await new Promise((r) => setTimeout(r, 200)); // the access tables reach the worker over IPC
   const cam = spawnPeer(t, '/usr/bin/ffmpeg', rtmpPushArgs(grant.publishUrl));
@@ -199,10 +115,10 @@ test('a camera pushing RTMP with its key is F1; a wrong key or an unknown camera
     'F1 gate online',
   );
   const { id, secret } = await token(s, 'reader');
-  const read = await probe(`rtsp://${id}:${secret}@127.0.0.1:${s.media.f1Port}/gate`);
-  assert.equal(read.code, 0, read.out);
-  assert.match(read.out, /h264,640/);
-  assert.match(read.out, /aac/);
+  const read = await probe(t, `rtsp://${id}:${secret}@127.0.0.1:${s.media.f1Port}/gate`, PROBE_TCP);
+  assert.equal(read.code, 0, read.stderr);
+  assert.match(read.stdout, /codec_name=h264\|width=640/);
+  assert.match(read.stdout, /codec_name=aac/);
 
   // Independent readers of F1: GStreamer over TCP and UDP, ffmpeg over UDP in real time.
   const f1Url = `rtsp://${id}:${secret}@127.0.0.1:${s.media.f1Port}/gate`;
