@@ -152,6 +152,10 @@ export class SlaveRole {
         .map((c) => ({ id: c.id, keyHash: c.keyHash! })),
       tokens: this.deps.store.apiTokens.activeCredentials(),
       users: this.deps.config.rtsp.users,
+      pulls: this.deps.cameras
+        .pullSources()
+        .filter((r) => r.source_url)
+        .map((r) => ({ id: r.id, url: r.source_url!, user: r.source_user, password: r.source_password })),
     };
   }
 }

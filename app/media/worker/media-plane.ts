@@ -1,7 +1,8 @@
-/** The media plane of a slave: RTSP F1 and F2 servers (and, next, RTMP ingest feeding F1), with local access checks. */
+/** The media plane of a slave: RTSP F1 and F2 servers, F1 fed by the RTMP ingest and by pulled RTSP cameras. */
 import type { Logger } from '../../log/logger.js';
 import { RtspServer } from '../rtsp/index.js';
 import { F1Ingest } from './f1-ingest.js';
+import { F1Pull } from './f1-pull.js';
 import type { AccessTables, FromWorker, PlanePorts, PlaneStream } from './protocol.js';
 import { authorizeRtsp, type Plane } from './rtsp-policy.js';
 
@@ -14,6 +15,7 @@ export class MediaPlane {
   private servers: Array<{ plane: Plane; server: RtspServer }> = [];
   private unsubscribe: Array<() => void> = [];
   private ingest: F1Ingest | null = null;
+  private pull: F1Pull | null = null;
 
   constructor(
     private readonly ports: PlanePorts,
@@ -27,6 +29,7 @@ export class MediaPlane {
   /** Replaces the access tables; takes effect for the next authorization (sessions already admitted stay). */
   setTables(tables: AccessTables): void {
     this.tables = tables;
+    this.pull?.reconcile(tables.pulls);
   }
 
   /** The actual ports (0 in the request resolved). */
@@ -72,6 +75,9 @@ export class MediaPlane {
       });
       this.ingest = ingest;
       await ingest.start();
+      const pull = new F1Pull({ log: this.log, f1 });
+      this.pull = pull;
+      pull.start(this.tables.pulls);
     } catch (err) {
       await this.stop();
       throw err;
@@ -81,6 +87,8 @@ export class MediaPlane {
   /** Stops every server; resolves when their sockets are closed. */
   async stop(): Promise<void> {
     for (const off of this.unsubscribe.splice(0)) off();
+    await this.pull?.stop();
+    this.pull = null;
     await this.ingest?.stop();
     this.ingest = null;
     const servers = this.servers.splice(0).reverse();
@@ -91,9 +99,13 @@ export class MediaPlane {
   streams(): PlaneStream[] {
     const ingest = new Map((this.ingest?.streams() ?? []).map((s) => [s.name, s]));
     return this.servers.flatMap(({ plane, server }) =>
-      server.paths().map((stats) => {
+      server.paths().map((stats): PlaneStream => {
         const pushed = plane === 'f1' ? ingest.get(stats.path) : undefined;
-        return pushed ? { plane, stats, ingest: pushed } : { plane, stats };
+        if (pushed) return { plane, stats, ingest: pushed };
+        const pulled = plane === 'f1' ? this.pull?.stats(stats.path) : undefined;
+        if (!pulled) return { plane, stats };
+        const { state, since, reconnects, lastError } = pulled;
+        return { plane, stats, pull: { state, since, reconnects, lastError } };
       }),
     );
   }

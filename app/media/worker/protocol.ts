@@ -1,6 +1,7 @@
 /** Messages between the core and the media-plane worker over the Supervisor's IPC channel. Data only. */
 import type { RtspPathStats, RtspServerCounters } from '../../defs/rtsp.js';
 import type { RtmpStreamStats } from '../rtmp/index.js';
+import type { PullStats } from '../rtsp-client/index.js';
 
 /** Who may publish and read: kept in the worker so that no media connection waits for the core. */
 export interface AccessTables {
@@ -10,6 +11,8 @@ export interface AccessTables {
   tokens: Array<{ id: string; hash: string; ha1: string | null }>;
   /** Users from `rtsp.users`. */
   users: Array<{ user: string; password: string; read: string[]; publish: string[] }>;
+  /** Enabled rtsp-pull cameras, pulled into F1 as `<id>`. The password is here because the worker must send it. */
+  pulls: Array<{ id: string; url: string; user: string | null; password: string | null }>;
 }
 
 /** Where the worker listens. */
@@ -30,6 +33,8 @@ export interface PlaneStream {
   stats: RtspPathStats;
   /** F1 of a push camera: what the RTMP ingest sees (codec, resolution, fps, bitrate in, keyframe interval). */
   ingest?: RtmpStreamStats;
+  /** F1 of a pulled camera: the puller's state, reconnects and last error. */
+  pull?: Pick<PullStats, 'state' | 'since' | 'reconnects' | 'lastError'>;
 }
 
 /** Worker → core. */
