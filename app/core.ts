@@ -249,6 +249,7 @@ export class Core {
       cameras,
       rtmpPort: () => slave?.planePorts?.rtmpPort ?? this.config.rtmp.port,
       streams: () => slave?.streams() ?? [],
+      mediaCounters: () => slave?.counters() ?? null,
       bus: this.bus,
       log,
       config: this.configControl(),

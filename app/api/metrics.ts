@@ -1,7 +1,7 @@
 /** Prometheus metrics of the node: process metrics plus per-component gauges read at scrape time. */
 import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
 import type { ChildStatus } from '../defs/child.js';
-import type { PlaneStream } from '../media/worker/protocol.js';
+import type { MediaCounters, PlaneStream } from '../media/worker/protocol.js';
 
 /** What the metrics read from the core at scrape time. */
 export interface MetricsSources {
@@ -9,6 +9,7 @@ export interface MetricsSources {
   sseClients(): number;
   eventsPublished(): number;
   streams(): PlaneStream[];
+  mediaCounters(): MediaCounters | null;
 }
 
 /** A registry per core (no global default registry: several cores may share a test process). */
@@ -80,6 +81,22 @@ export function createMetrics(src: MetricsSources): { registry: Registry; httpRe
     (s) => video(s)?.keyframeIntervalS ?? 0,
   );
   streamGauge('cupola_stream_uptime_seconds', 'Seconds since the stream went online', (s) => s.stats.uptimeMs / 1000);
+  new Counter({
+    name: 'cupola_media_events_total',
+    help: 'Refusals, drops, errors and timeouts on the media ports since the media plane started, by port and kind',
+    labelNames: ['port', 'kind'] as const,
+    registers: [registry],
+    collect() {
+      // Totals kept by the worker: a worker restart starts them again at 0, which Prometheus reads as a reset.
+      this.reset();
+      const totals = src.mediaCounters();
+      if (!totals) return;
+      for (const [port, counters] of Object.entries(totals)) {
+        const entries: Array<[string, number]> = Object.entries(counters ?? {});
+        for (const [kind, value] of entries) this.inc({ port, kind: snake(kind) }, value);
+      }
+    },
+  });
   const httpRequests = new Counter({
     name: 'cupola_http_requests_total',
     help: 'HTTP requests answered, by status class',
@@ -87,4 +104,9 @@ export function createMetrics(src: MetricsSources): { registry: Registry; httpRe
     registers: [registry],
   });
   return { registry, httpRequests };
+}
+
+/** `readersDropped` → `readers_dropped`, as Prometheus label values go. */
+function snake(name: string): string {
+  return name.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
 }

@@ -10,7 +10,7 @@ import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { jsonSchemaTransform, serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
 import type { CameraRegistry } from '../cameras/registry.js';
-import type { PlaneStream } from '../media/worker/protocol.js';
+import type { MediaCounters, PlaneStream } from '../media/worker/protocol.js';
 import type { Config } from '../config/schema.js';
 import type { EventBus } from '../events/bus.js';
 import type { Logger } from '../log/logger.js';
@@ -36,6 +36,8 @@ export interface ApiDeps extends NodeRouteDeps {
   cameras: CameraRegistry;
   rtmpPort: () => number;
   streams: () => PlaneStream[];
+  /** Totals of the media ports (slave role); null elsewhere or before the media plane reported. */
+  mediaCounters: () => MediaCounters | null;
   bus: EventBus;
   log: Logger;
   config: ConfigControl;
@@ -123,6 +125,7 @@ export class ApiServer {
       sseClients: () => this.hub.clients.size,
       eventsPublished: () => d.bus.lastId,
       streams: d.streams,
+      mediaCounters: d.mediaCounters,
     });
     app.addHook('onResponse', async (req, reply) => {
       metrics.httpRequests.inc({ status: `${Math.floor(reply.statusCode / 100)}xx` });

@@ -5,7 +5,7 @@ import type { CameraRegistry } from '../cameras/registry.js';
 import type { Config } from '../config/schema.js';
 import type { EventBus } from '../events/bus.js';
 import type { Logger } from '../log/logger.js';
-import type { AccessTables, FromWorker, PlanePorts, PlaneStream } from '../media/worker/protocol.js';
+import type { AccessTables, FromWorker, MediaCounters, PlanePorts, PlaneStream } from '../media/worker/protocol.js';
 import type { Store } from '../store/store.js';
 import type { ChildSpec, SupervisedChild } from '../supervisor/types.js';
 
@@ -41,6 +41,7 @@ export class SlaveRole {
   private child: SupervisedChild | null = null;
   private offs: Array<() => void> = [];
   private latest: PlaneStream[] = [];
+  private totals: MediaCounters | null = null;
   private ports: PlanePorts | null = null;
 
   constructor(private readonly deps: SlaveDeps) {}
@@ -48,6 +49,11 @@ export class SlaveRole {
   /** Streams of F1 and F2 as last reported (every 2 s). */
   streams(): PlaneStream[] {
     return this.latest;
+  }
+
+  /** Refusals, drops and timeouts of the media ports since the worker started (null before its first report). */
+  counters(): MediaCounters | null {
+    return this.totals;
   }
 
   /** Ports the plane listens on once started. */
@@ -101,6 +107,7 @@ export class SlaveRole {
     if (this.child) await this.deps.supervisor.remove(WORKER);
     this.child = null;
     this.latest = [];
+    this.totals = null;
   }
 
   private onMessage(m: FromWorker): void {
@@ -140,6 +147,7 @@ export class SlaveRole {
         break;
       case 'stats':
         this.latest = m.streams;
+        this.totals = m.counters;
         break;
     }
   }

@@ -1,15 +1,22 @@
-/** GET /api/v1/streams: every stream this node serves (F1 and F2 on a slave), as the media plane last reported it. */
+/**
+ * GET /api/v1/streams: every stream this node serves (F1 and F2 on a slave) as the media plane last reported it,
+ * and the totals of its ports (refused publishers and readers, dropped readers, protocol errors, timeouts).
+ */
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import type { PlaneStream } from '../../media/worker/protocol.js';
+import type { MediaCounters, PlaneStream } from '../../media/worker/protocol.js';
 
 /** Registers the streams route. */
-export function streamRoutes(deps: { streams: () => PlaneStream[] }): FastifyPluginAsyncZod {
+export function streamRoutes(deps: {
+  streams: () => PlaneStream[];
+  mediaCounters: () => MediaCounters | null;
+}): FastifyPluginAsyncZod {
   return async (app) => {
     app.get(
       '/streams',
-      { schema: { tags: ['streams'], summary: 'Streams served by this node, with statistics' } },
+      { schema: { tags: ['streams'], summary: 'Streams served by this node, with statistics and port totals' } },
       async () => ({
         streams: deps.streams(),
+        counters: deps.mediaCounters(),
       }),
     );
   };

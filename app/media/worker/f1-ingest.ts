@@ -2,7 +2,7 @@
 import { keyMatches } from '../../cameras/registry.js';
 import type { Logger } from '../../log/logger.js';
 import { FlvToRtpBridge, type RtpSink } from '../bridge/index.js';
-import { RtmpIngest, type PublishRequest, type RtmpStreamStats } from '../rtmp/index.js';
+import { RtmpIngest, type PublishRequest, type RtmpIngestCounters, type RtmpStreamStats } from '../rtmp/index.js';
 import type { AccessTables } from './protocol.js';
 
 /** Where bridges publish (the F1 RTSP server). */
@@ -34,6 +34,11 @@ export class F1Ingest {
       onRefused: (req: PublishRequest) => void;
     },
   ) {}
+
+  /** Totals of the RTMP ingest (null before start). */
+  get counters(): RtmpIngestCounters | null {
+    return this.ingest?.counters ?? null;
+  }
 
   /** The RTMP port actually listened on. */
   get port(): number {

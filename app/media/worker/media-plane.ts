@@ -3,7 +3,7 @@ import type { Logger } from '../../log/logger.js';
 import { RtspServer } from '../rtsp/index.js';
 import { F1Ingest } from './f1-ingest.js';
 import { F1Pull } from './f1-pull.js';
-import type { AccessTables, FromWorker, PlanePorts, PlaneStream } from './protocol.js';
+import type { AccessTables, FromWorker, MediaCounters, PlanePorts, PlaneStream } from './protocol.js';
 import { authorizeRtsp, type Plane } from './rtsp-policy.js';
 
 /** Where the plane reports to (the IPC channel in the worker, a function in tests). */
@@ -110,10 +110,10 @@ export class MediaPlane {
     );
   }
 
-  /** Counters of both RTSP servers. */
-  counters(): Extract<FromWorker, { type: 'stats' }>['counters'] {
+  /** Counters of both RTSP servers and of the RTMP ingest. */
+  counters(): MediaCounters {
     const of = (plane: Plane) => this.servers.find((s) => s.plane === plane)!.server.counters;
-    return { f1: of('f1'), f2: of('f2') };
+    return { f1: of('f1'), f2: of('f2'), rtmp: this.ingest?.counters ?? null };
   }
 
   private watch(plane: Plane, server: RtspServer): void {

@@ -1,6 +1,6 @@
 /** Messages between the core and the media-plane worker over the Supervisor's IPC channel. Data only. */
 import type { RtspPathStats, RtspServerCounters } from '../../defs/rtsp.js';
-import type { RtmpStreamStats } from '../rtmp/index.js';
+import type { RtmpIngestCounters, RtmpStreamStats } from '../rtmp/index.js';
 import type { PullStats } from '../rtsp-client/index.js';
 
 /** Who may publish and read: kept in the worker so that no media connection waits for the core. */
@@ -45,4 +45,11 @@ export type FromWorker =
   | { type: 'stream-online'; plane: 'f1' | 'f2'; path: string }
   | { type: 'stream-offline'; plane: 'f1' | 'f2'; path: string }
   | { type: 'auth-failed'; plane: 'f1' | 'f2' | 'rtmp'; path: string; remote: string; reason: string }
-  | { type: 'stats'; streams: PlaneStream[]; counters: { f1: RtspServerCounters; f2: RtspServerCounters } };
+  | { type: 'stats'; streams: PlaneStream[]; counters: MediaCounters };
+
+/** Totals since the worker started, per port: what was refused, dropped or timed out. */
+export interface MediaCounters {
+  f1: RtspServerCounters;
+  f2: RtspServerCounters;
+  rtmp: RtmpIngestCounters | null;
+}
