@@ -250,6 +250,7 @@ export class Core {
       rtmpPort: () => slave?.planePorts?.rtmpPort ?? this.config.rtmp.port,
       streams: () => slave?.streams() ?? [],
       mediaCounters: () => slave?.counters() ?? null,
+      mediaPulls: () => slave?.pulls() ?? [],
       bus: this.bus,
       log,
       config: this.configControl(),

@@ -10,7 +10,7 @@ import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { jsonSchemaTransform, serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
 import type { CameraRegistry } from '../cameras/registry.js';
-import type { MediaCounters, PlaneStream } from '../media/worker/protocol.js';
+import type { MediaCounters, PlaneStream, PullStatus } from '../media/worker/protocol.js';
 import type { Config } from '../config/schema.js';
 import type { EventBus } from '../events/bus.js';
 import type { Logger } from '../log/logger.js';
@@ -38,6 +38,8 @@ export interface ApiDeps extends NodeRouteDeps {
   streams: () => PlaneStream[];
   /** Totals of the media ports (slave role); null elsewhere or before the media plane reported. */
   mediaCounters: () => MediaCounters | null;
+  /** Pullers of rtsp-pull cameras (slave role). */
+  mediaPulls: () => PullStatus[];
   bus: EventBus;
   log: Logger;
   config: ConfigControl;

@@ -5,7 +5,14 @@ import type { CameraRegistry } from '../cameras/registry.js';
 import type { Config } from '../config/schema.js';
 import type { EventBus } from '../events/bus.js';
 import type { Logger } from '../log/logger.js';
-import type { AccessTables, FromWorker, MediaCounters, PlanePorts, PlaneStream } from '../media/worker/protocol.js';
+import type {
+  AccessTables,
+  FromWorker,
+  MediaCounters,
+  PlanePorts,
+  PullStatus,
+  PlaneStream,
+} from '../media/worker/protocol.js';
 import type { Store } from '../store/store.js';
 import type { ChildSpec, SupervisedChild } from '../supervisor/types.js';
 
@@ -42,6 +49,7 @@ export class SlaveRole {
   private offs: Array<() => void> = [];
   private latest: PlaneStream[] = [];
   private totals: MediaCounters | null = null;
+  private pullStates: PullStatus[] = [];
   private ports: PlanePorts | null = null;
 
   constructor(private readonly deps: SlaveDeps) {}
@@ -54,6 +62,11 @@ export class SlaveRole {
   /** Refusals, drops and timeouts of the media ports since the worker started (null before its first report). */
   counters(): MediaCounters | null {
     return this.totals;
+  }
+
+  /** The pullers of rtsp-pull cameras, as last reported. */
+  pulls(): PullStatus[] {
+    return this.pullStates;
   }
 
   /** Ports the plane listens on once started. */
@@ -108,6 +121,7 @@ export class SlaveRole {
     this.child = null;
     this.latest = [];
     this.totals = null;
+    this.pullStates = [];
   }
 
   private onMessage(m: FromWorker): void {
@@ -148,6 +162,7 @@ export class SlaveRole {
       case 'stats':
         this.latest = m.streams;
         this.totals = m.counters;
+        this.pullStates = m.pulls;
         break;
     }
   }

@@ -58,6 +58,11 @@ export class F1Pull {
     return this.pullers.get(id)?.puller.stats();
   }
 
+  /** Every pulled camera with its puller's state: also those not online, which are the ones an operator looks for. */
+  list(): Array<PullStats & { camera: string }> {
+    return [...this.pullers].map(([camera, { puller }]) => ({ camera, ...puller.stats() }));
+  }
+
   private drop(id: string): void {
     const entry = this.pullers.get(id);
     if (!entry) return;

@@ -25,7 +25,7 @@ process.on('message', (raw: unknown) => {
       () => {
         send({ type: 'started', ports: p.actualPorts });
         statsTimer = setInterval(
-          () => send({ type: 'stats', streams: p.streams(), counters: p.counters() }),
+          () => send({ type: 'stats', streams: p.streams(), counters: p.counters(), pulls: p.pulls() }),
           STATS_EVERY_MS,
         );
       },

@@ -3,7 +3,7 @@ import type { Logger } from '../../log/logger.js';
 import { RtspServer } from '../rtsp/index.js';
 import { F1Ingest } from './f1-ingest.js';
 import { F1Pull } from './f1-pull.js';
-import type { AccessTables, FromWorker, MediaCounters, PlanePorts, PlaneStream } from './protocol.js';
+import type { AccessTables, FromWorker, MediaCounters, PullStatus, PlanePorts, PlaneStream } from './protocol.js';
 import { authorizeRtsp, type Plane } from './rtsp-policy.js';
 
 /** Where the plane reports to (the IPC channel in the worker, a function in tests). */
@@ -108,6 +108,11 @@ export class MediaPlane {
         return { plane, stats, pull: { state, since, reconnects, lastError } };
       }),
     );
+  }
+
+  /** Every rtsp-pull camera's puller state. */
+  pulls(): PullStatus[] {
+    return this.pull?.list() ?? [];
   }
 
   /** Counters of both RTSP servers and of the RTMP ingest. */

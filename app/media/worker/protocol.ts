@@ -45,7 +45,10 @@ export type FromWorker =
   | { type: 'stream-online'; plane: 'f1' | 'f2'; path: string }
   | { type: 'stream-offline'; plane: 'f1' | 'f2'; path: string }
   | { type: 'auth-failed'; plane: 'f1' | 'f2' | 'rtmp'; path: string; remote: string; reason: string }
-  | { type: 'stats'; streams: PlaneStream[]; counters: MediaCounters };
+  | { type: 'stats'; streams: PlaneStream[]; counters: MediaCounters; pulls: PullStatus[] };
+
+/** An rtsp-pull camera as its puller sees it, online or not (a wrong password shows here, in lastError). */
+export type PullStatus = PullStats & { camera: string };
 
 /** Totals since the worker started, per port: what was refused, dropped or timed out. */
 export interface MediaCounters {

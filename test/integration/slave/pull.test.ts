@@ -4,6 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import type { PullStatus } from '../../../app/media/worker/protocol.js';
 import type { BusEvent } from '../../../app/defs/events.js';
 import type { NodeInfo } from '../../../app/defs/node.js';
 import type { Authorize } from '../../../app/media/rtsp/index.js';
@@ -14,6 +15,7 @@ import { waitUntil } from '../../helpers/processes.js';
 import { assertRealtimeRead, ffmpegRead, probe, publishTestStream, readReport, startServer } from '../rtsp/peers.js';
 
 const PULL_PASSWORD = 'door-pull-s3cret';
+const WRONG_PASSWORD = 'zq-not-the-password';
 
 /** The camera's accounts: `cam` publishes (ffmpeg), `puller` reads (the slave). */
 const cameraPolicy: Authorize = (req) => {
@@ -83,11 +85,25 @@ test('an rtsp-pull camera is served on F1 (ffprobe, ffmpeg in real time); disabl
     source: { kind: 'rtsp-pull', url: `rtsp://127.0.0.1:${camera.port}/stream1`, user: 'puller', password },
   });
   const count = (type: string) => events.filter((e) => is(type, e)).length;
-  const wrong = await api(tc.url, '/api/v1/cameras/door', { method: 'PATCH', token: admin, body: source('wrong') });
+  const wrong = await api(tc.url, '/api/v1/cameras/door', {
+    method: 'PATCH',
+    token: admin,
+    body: source(WRONG_PASSWORD),
+  });
   assert.equal(wrong.status, 200, wrong.text);
   await waitUntil(() => count('stream.offline') === 1, 5000, 'F1 door offline with a wrong password');
   await new Promise((resolve) => setTimeout(resolve, 1500));
   assert.equal(count('stream.online'), 1, 'not back while the camera refuses the password');
+  // Offline, so not among the streams: the operator finds out why in the pullers' list (reported every 2 s).
+  let refused: { pulls: PullStatus[] } = { pulls: [] };
+  const puller = () => refused.pulls.find((p) => p.camera === 'door');
+  for (let i = 0; i < 40 && (puller()?.lastError ?? null) === null; i++) {
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    refused = (await api(tc.url, '/api/v1/streams', { token: admin })).json as { pulls: PullStatus[] };
+  }
+  assert.notEqual(puller()?.state, 'playing');
+  assert.match(puller()?.lastError ?? '', /401|unauthori[sz]ed|credentials|auth/i);
+  assert.ok(!JSON.stringify(refused).includes(WRONG_PASSWORD), 'no password in the API');
   await api(tc.url, '/api/v1/cameras/door', { method: 'PATCH', token: admin, body: source(PULL_PASSWORD) });
   await waitUntil(() => count('stream.online') === 2, 10_000, 'F1 door back with the right password');
 
