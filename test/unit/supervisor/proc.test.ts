@@ -7,8 +7,16 @@ import { parseProcStat, readProcStat } from '../../../app/supervisor/proc.js';
 import { readRegistry, registryPath } from '../../../app/supervisor/registry.js';
 
 test('parseProcStat counts fields after the last ")" so odd process names do not shift them', () => {
-  const line = '4242 (a) b (c) S 1 4242 4242 0 -1 4194560 1 0 0 0 0 0 0 0 20 0 1 0 987654 1000 1 0';
-  assert.deepEqual(parseProcStat(line), { pid: 4242, state: 'S', ppid: 1, pgid: 4242, sid: 4242, startTime: '987654' });
+  const line = '4242 (a) b (c) S 1 4242 4242 0 -1 4194560 1 0 0 0 7 5 0 0 20 0 1 0 987654 1000 1 0';
+  assert.deepEqual(parseProcStat(line), {
+    pid: 4242,
+    state: 'S',
+    ppid: 1,
+    pgid: 4242,
+    sid: 4242,
+    startTime: '987654',
+    cpuTicks: 12, // utime 7 + stime 5
+  });
   assert.equal(parseProcStat('garbage'), undefined);
 });
 
