@@ -25,6 +25,12 @@ function show(value: unknown): string {
   return s.length > 60 ? `${s.slice(0, 57)}...` : s;
 }
 
+/** True for a secret field and for anything inside one (`rtsp.users.0.password` is inside `rtsp.users`). */
+function isSecret(field: string, secretPaths: ReadonlySet<string>): boolean {
+  for (const path of secretPaths) if (field === path || field.startsWith(`${path}.`)) return true;
+  return false;
+}
+
 /** Turns zod issues (parsed with `reportInput: true`) into one problem per field. */
 export function problemsFromZod(error: z.ZodError, secretPaths: ReadonlySet<string>): ConfigProblem[] {
   const out: ConfigProblem[] = [];
@@ -35,7 +41,7 @@ export function problemsFromZod(error: z.ZodError, secretPaths: ReadonlySet<stri
       continue;
     }
     const field = base || '(root)';
-    const got = secretPaths.has(field) ? '' : `, got ${show(issue.input)}`;
+    const got = isSecret(field, secretPaths) ? '' : `, got ${show(issue.input)}`;
     const msg = issue.code === 'invalid_type' && issue.input === undefined ? 'required' : `${issue.message}${got}`;
     out.push({ field, message: msg });
   }

@@ -3,6 +3,7 @@ import { homedir, hostname } from 'node:os';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { ROLES } from '../defs/node.js';
+import { compressorSchema } from './compressor.js';
 
 /** Metadata every leaf may carry besides its description. */
 export interface FieldMeta {
@@ -195,6 +196,7 @@ export const configSchema = z.strictObject({
         .meta({ description: 'ffmpeg binary to use. Otherwise FFMPEG_PATH, then ffmpeg-static, then ffmpeg on PATH.' }),
     })
     .prefault({}),
+  compressor: compressorSchema,
 });
 
 /** The validated configuration. */

@@ -46,7 +46,7 @@ test('every field has a description and an env name in upper snake case', () => 
   assert.ok(restart.includes('dataDir') && restart.includes('node.role'));
   assert.deepEqual(
     fields.filter((f) => f.secret).map((f) => f.path),
-    ['rtsp.users', 'auth.adminPassword'],
+    ['rtsp.users', 'auth.adminPassword', 'compressor.slaves'],
   );
 });
 
@@ -85,6 +85,10 @@ test('each rule names the field, the rule and the value', () => {
 test('a secret is never echoed in an error', () => {
   const [msg] = problems(() => validateConfig({ auth: { adminPassword: 'short' } }));
   assert.equal(msg, 'auth.adminPassword: expected at least 8 characters');
+  const [inside] = problems(() =>
+    validateConfig({ rtsp: { users: [{ user: 'cam', password: 'short', read: ['*'] }] } }),
+  );
+  assert.equal(inside, 'rtsp.users.0.password: expected at least 8 characters', 'nor a field inside a secret one');
 });
 
 test('load order: defaults, then file, then environment, then flags', (t) => {
