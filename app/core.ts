@@ -5,6 +5,7 @@ import { AuthService } from './api/auth/auth-service.js';
 import { ApiError } from './api/errors.js';
 import type { ApplyResult, ConfigControl } from './api/routes/config.js';
 import { ApiServer, canListen } from './api/server.js';
+import { LeaseTable } from './cameras/leases.js';
 import { CameraRegistry } from './cameras/registry.js';
 import { touches } from './config/diff.js';
 import { configJsonSchema } from './config/fields.js';
@@ -239,6 +240,9 @@ export class Core {
     const slave = roles.includes('slave')
       ? new SlaveRole({ config: c, supervisor, bus: this.bus, cameras, store, log: log.child({ component: 'slave' }) })
       : null;
+    const leases = slave
+      ? new LeaseTable({ cameraExists: (id) => store.cameras.get(id) !== undefined, bus: this.bus })
+      : null;
     this.slave = slave;
     this.supervisor = supervisor;
     const api = new ApiServer({
@@ -251,6 +255,7 @@ export class Core {
       streams: () => slave?.streams() ?? [],
       mediaCounters: () => slave?.counters() ?? null,
       mediaPulls: () => slave?.pulls() ?? [],
+      leases,
       bus: this.bus,
       log,
       config: this.configControl(),
@@ -290,6 +295,9 @@ export class Core {
       },
       ...(slave
         ? [{ name: 'slave', keys: ['rtmp', 'rtsp', 'media'], start: () => slave.start(), stop: () => slave.stop() }]
+        : []),
+      ...(leases
+        ? [{ name: 'leases', keys: [], start: async () => leases.start(), stop: async () => leases.stop() }]
         : []),
       { name: 'api', keys: ['api'], start: () => api.start(), stop: () => api.stop() },
     ];

@@ -23,6 +23,7 @@ import { authRoutes } from './routes/auth.js';
 import { cameraRoutes } from './routes/cameras.js';
 import { configRoutes, type ConfigControl } from './routes/config.js';
 import { eventRoutes, SseHub } from './routes/events.js';
+import { leaseRoutes, type LeaseBook } from './routes/leases.js';
 import { healthRoutes, nodeRoutes, type NodeRouteDeps } from './routes/node.js';
 import { streamRoutes } from './routes/streams.js';
 import { tokenRoutes } from './routes/tokens.js';
@@ -40,6 +41,8 @@ export interface ApiDeps extends NodeRouteDeps {
   mediaCounters: () => MediaCounters | null;
   /** Pullers of rtsp-pull cameras (slave role). */
   mediaPulls: () => PullStatus[];
+  /** Camera leases (slave role); without them /api/v1/leases is not served. */
+  leases: LeaseBook | null;
   bus: EventBus;
   log: Logger;
   config: ConfigControl;
@@ -193,6 +196,7 @@ export class ApiServer {
         );
         await v1.register(tokenRoutes({ auth: d.auth, store: d.store, bus: d.bus }), { prefix: '/tokens' });
         await v1.register(cameraRoutes({ cameras: d.cameras, rtmpPort: d.rtmpPort }), { prefix: '/cameras' });
+        if (d.leases) await v1.register(leaseRoutes({ leases: d.leases }), { prefix: '/leases' });
         await v1.register(nodeRoutes(d));
         await v1.register(streamRoutes(d));
         await v1.register(configRoutes(d.config));

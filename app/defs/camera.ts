@@ -24,3 +24,13 @@ export interface PublishKeyGrant {
   /** `rtmp://<host>:<port>/live/<id>?key=<key>` with the host the request came to. */
   publishUrl: string;
 }
+
+/** A compressor's claim on transcoding a camera of a slave (`/api/v1/leases`). */
+export interface CameraLease {
+  cameraId: string;
+  /** Chosen by the compressor (its node name, typically); leases are cooperative, not a security boundary. */
+  holder: string;
+  /** Wall-clock time the lease ends unless renewed (the slave itself counts on a monotonic clock). */
+  expiresAt: string;
+  ttlS: number;
+}

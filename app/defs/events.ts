@@ -24,6 +24,11 @@ export interface EventMap {
   'stream.offline': { plane: 'f1' | 'f2'; path: string };
   'media.auth-failed': { plane: 'f1' | 'f2' | 'rtmp'; path: string; remote: string; reason: string };
   'media.started': { host: string; rtmpPort: number; f1Port: number; f2Port: number };
+  /** A compressor took a camera (free, expired or released before); renewals by the same holder are silent. */
+  'lease.acquired': { cameraId: string; holder: string; ttlS: number };
+  'lease.released': { cameraId: string; holder: string };
+  /** The holder stopped renewing (it died or lost the slave); another compressor may take the camera now. */
+  'lease.expired': { cameraId: string; holder: string };
 }
 
 /** One of the keys of EventMap. */

@@ -22,6 +22,9 @@ export const EVENT_TYPES = [
   'stream.offline',
   'media.auth-failed',
   'media.started',
+  'lease.acquired',
+  'lease.released',
+  'lease.expired',
 ] as const satisfies readonly EventType[];
 
 // Fails to compile, naming the type, when EventMap gains an event this list lacks.

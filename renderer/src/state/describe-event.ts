@@ -70,6 +70,12 @@ export function describeEvent(event: BusEvent): { text: string; severity: Severi
         text: `Media plane listening: RTMP ${e.data.rtmpPort}, F1 ${e.data.f1Port}, F2 ${e.data.f2Port}`,
         severity: 'info',
       };
+    case 'lease.acquired':
+      return { text: `Camera ${e.data.cameraId} leased to ${e.data.holder} (${e.data.ttlS} s)`, severity: 'info' };
+    case 'lease.released':
+      return { text: `${e.data.holder} released camera ${e.data.cameraId}`, severity: 'info' };
+    case 'lease.expired':
+      return { text: `Lease of camera ${e.data.cameraId} by ${e.data.holder} expired`, severity: 'warn' };
     default:
       // A core newer than this UI: show the raw type rather than nothing.
       return { text: String((event as { type: string }).type), severity: 'info' };

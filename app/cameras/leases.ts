@@ -1,0 +1,111 @@
+/**
+ * Camera leases on a slave: several compressors pointed at one slave split its cameras by claiming each one with a
+ * lease (a TTL they renew while the job runs). A compressor that dies stops renewing, its leases expire, and another
+ * compressor's next claim takes the camera over.
+ *
+ * In memory on purpose: a slave restart drops every lease, and each holder gets its camera back on its next renewal
+ * (a claim on a free camera is granted). The only window is a few seconds in which a second compressor could claim a
+ * camera first, which it then transcodes instead; the loser stops. Nothing is persisted that could outlive its holder.
+ *
+ * Expiry counts on the monotonic clock (performance.now): a wall-clock step (NTP, a manual change) must not expire
+ * or extend every lease at once. `expiresAt` in answers is that deadline translated to wall time at the moment of
+ * the answer, for display and for the holder's own scheduling.
+ */
+import type { CameraLease } from '../defs/camera.js';
+import type { EventBus } from '../events/bus.js';
+
+/** What the table needs: whether a camera exists, and the bus for lease events. */
+export interface LeaseDeps {
+  cameraExists(id: string): boolean;
+  bus: Pick<EventBus, 'emit'>;
+  /** Monotonic milliseconds; tests may pass their own. */
+  now?: () => number;
+  /** How often expired leases are looked for without a request touching them (ms). */
+  sweepMs?: number;
+}
+
+/** The answer to a claim or a release. */
+export type LeaseOutcome =
+  | { ok: true; lease: CameraLease | null }
+  | { ok: false; reason: 'unknown-camera' }
+  | { ok: false; reason: 'held'; lease: CameraLease };
+
+interface Entry {
+  holder: string;
+  ttlS: number;
+  /** Monotonic ms. */
+  deadline: number;
+}
+
+/** The leases of one slave; start() arms the expiry sweep, stop() clears it and forgets every lease. */
+export class LeaseTable {
+  private readonly leases = new Map<string, Entry>();
+  private sweep: NodeJS.Timeout | null = null;
+
+  constructor(private readonly deps: LeaseDeps) {}
+
+  /** Arms the sweep so that `lease.expired` is published even when nobody asks about the camera. */
+  start(): void {
+    this.sweep ??= setInterval(() => this.expire(), this.deps.sweepMs ?? 1000);
+  }
+
+  /** Clears the sweep and drops every lease (no events: the node is going away, holders will re-claim). */
+  stop(): void {
+    if (this.sweep) clearInterval(this.sweep);
+    this.sweep = null;
+    this.leases.clear();
+  }
+
+  /** Grants or renews `cameraId` for `holder` unless another holder's lease is still running. */
+  claim(cameraId: string, holder: string, ttlS: number): LeaseOutcome {
+    if (!this.deps.cameraExists(cameraId)) return { ok: false, reason: 'unknown-camera' };
+    this.expire();
+    const now = this.now();
+    const cur = this.leases.get(cameraId);
+    if (cur && cur.holder !== holder) return { ok: false, reason: 'held', lease: this.view(cameraId, cur, now) };
+    const entry: Entry = { holder, ttlS, deadline: now + ttlS * 1000 };
+    this.leases.set(cameraId, entry);
+    if (!cur) this.deps.bus.emit('lease.acquired', { cameraId, holder, ttlS });
+    return { ok: true, lease: this.view(cameraId, entry, now) };
+  }
+
+  /** Ends `holder`'s lease of `cameraId`; releasing a camera nobody holds is a no-op (`lease: null`). */
+  release(cameraId: string, holder: string): LeaseOutcome {
+    if (!this.deps.cameraExists(cameraId)) return { ok: false, reason: 'unknown-camera' };
+    this.expire();
+    const cur = this.leases.get(cameraId);
+    if (!cur) return { ok: true, lease: null };
+    if (cur.holder !== holder) return { ok: false, reason: 'held', lease: this.view(cameraId, cur, this.now()) };
+    this.leases.delete(cameraId);
+    this.deps.bus.emit('lease.released', { cameraId, holder });
+    return { ok: true, lease: null };
+  }
+
+  /** Every running lease, by camera id. */
+  list(): CameraLease[] {
+    this.expire();
+    const now = this.now();
+    return [...this.leases.entries()]
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+      .map(([id, e]) => this.view(id, e, now));
+  }
+
+  /** Drops leases whose deadline has passed, publishing `lease.expired` for each. */
+  private expire(): void {
+    const now = this.now();
+    for (const [cameraId, e] of this.leases) {
+      if (e.deadline > now) continue;
+      this.leases.delete(cameraId);
+      this.deps.bus.emit('lease.expired', { cameraId, holder: e.holder });
+    }
+  }
+
+  private now(): number {
+    return this.deps.now ? this.deps.now() : performance.now();
+  }
+
+  private view(cameraId: string, e: Entry, now: number): CameraLease {
+    const expiresAt = new Date(Date.now() + Math.max(0, e.deadline - now)).toISOString();
+    return { cameraId, holder: e.holder, expiresAt, ttlS: e.ttlS };
+  }
+}
