@@ -20,7 +20,9 @@ import { createLogger, type Logger, type LoggerHandle } from './log/logger.js';
 import { DataDirLock } from './store/data-dir-lock.js';
 import { Store } from './store/store.js';
 import { Supervisor } from './supervisor/supervisor.js';
+import { CompressorRole } from './roles/compressor.js';
 import { SlaveRole } from './roles/slave.js';
+import { resolveFfmpeg } from './ffmpeg/resolve.js';
 import { PACKAGE_ROOT, VERSION } from './version.js';
 
 /** A part of the core with a lifecycle. `keys` are the config prefixes it reads; `reconfigure` applies them live. */
@@ -243,6 +245,15 @@ export class Core {
     const leases = slave
       ? new LeaseTable({ cameraExists: (id) => store.cameras.get(id) !== undefined, bus: this.bus })
       : null;
+    const compressor = roles.includes('compressor')
+      ? new CompressorRole({
+          config: () => this.config,
+          supervisor,
+          bus: this.bus,
+          log: log.child({ component: 'compressor' }),
+          ffmpeg: () => resolveFfmpeg({ configured: this.config.ffmpeg.path }).path,
+        })
+      : null;
     this.slave = slave;
     this.supervisor = supervisor;
     const api = new ApiServer({
@@ -256,6 +267,8 @@ export class Core {
       mediaCounters: () => slave?.counters() ?? null,
       mediaPulls: () => slave?.pulls() ?? [],
       leases,
+      compressor,
+      presets: () => Object.keys(this.config.compressor.presets),
       bus: this.bus,
       log,
       config: this.configControl(),
@@ -298,6 +311,17 @@ export class Core {
         : []),
       ...(leases
         ? [{ name: 'leases', keys: [], start: async () => leases.start(), stop: async () => leases.stop() }]
+        : []),
+      ...(compressor
+        ? [
+            {
+              name: 'compressor',
+              keys: ['compressor'],
+              start: () => compressor.start(),
+              stop: () => compressor.stop(),
+              reconfigure: () => compressor.reconfigure(),
+            },
+          ]
         : []),
       { name: 'api', keys: ['api'], start: () => api.start(), stop: () => api.stop() },
     ];

@@ -1,6 +1,7 @@
 /** Prometheus metrics of the node: process metrics plus per-component gauges read at scrape time. */
 import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
 import type { ChildStatus } from '../defs/child.js';
+import type { JobView } from '../defs/job.js';
 import type { MediaCounters, PlaneStream } from '../media/worker/protocol.js';
 
 /** What the metrics read from the core at scrape time. */
@@ -10,6 +11,7 @@ export interface MetricsSources {
   eventsPublished(): number;
   streams(): PlaneStream[];
   mediaCounters(): MediaCounters | null;
+  jobs(): JobView[];
 }
 
 /** A registry per core (no global default registry: several cores may share a test process). */
@@ -97,6 +99,22 @@ export function createMetrics(src: MetricsSources): { registry: Registry; httpRe
       }
     },
   });
+  const jobGauge = (name: string, help: string, value: (j: JobView) => number | null | undefined) =>
+    new Gauge({
+      name,
+      help,
+      labelNames: ['job', 'state'] as const,
+      registers: [registry],
+      collect() {
+        this.reset();
+        for (const j of src.jobs()) this.set({ job: j.id, state: j.state }, value(j) ?? 0);
+      },
+    });
+  jobGauge('cupola_job_speed', 'Media seconds per wall second of each job over the last seconds', (j) => j.speed);
+  jobGauge('cupola_job_fps', 'Frames per second ffmpeg reports for each job', (j) => j.progress?.fps);
+  jobGauge('cupola_job_bitrate_kbps', 'Output bitrate ffmpeg reports for each job', (j) => j.progress?.bitrateKbps);
+  jobGauge('cupola_job_cpu_cores', 'CPU cores each job used over the last seconds', (j) => j.cpuCores);
+  jobGauge('cupola_job_restarts', "Restarts of each job's ffmpeg", (j) => j.restarts);
   const httpRequests = new Counter({
     name: 'cupola_http_requests_total',
     help: 'HTTP requests answered, by status class',

@@ -23,6 +23,7 @@ import { authRoutes } from './routes/auth.js';
 import { cameraRoutes } from './routes/cameras.js';
 import { configRoutes, type ConfigControl } from './routes/config.js';
 import { eventRoutes, SseHub } from './routes/events.js';
+import { jobRoutes, type JobsApi } from './routes/jobs.js';
 import { leaseRoutes, type LeaseBook } from './routes/leases.js';
 import { healthRoutes, nodeRoutes, type NodeRouteDeps } from './routes/node.js';
 import { streamRoutes } from './routes/streams.js';
@@ -43,6 +44,10 @@ export interface ApiDeps extends NodeRouteDeps {
   mediaPulls: () => PullStatus[];
   /** Camera leases (slave role); without them /api/v1/leases is not served. */
   leases: LeaseBook | null;
+  /** The compressor role's jobs, encoders and slave links; without it /api/v1/jobs is not served. */
+  compressor: JobsApi | null;
+  /** Preset names of the current config (for PATCH /jobs). */
+  presets: () => string[];
   bus: EventBus;
   log: Logger;
   config: ConfigControl;
@@ -131,6 +136,7 @@ export class ApiServer {
       eventsPublished: () => d.bus.lastId,
       streams: d.streams,
       mediaCounters: d.mediaCounters,
+      jobs: () => d.compressor?.jobs() ?? [],
     });
     app.addHook('onResponse', async (req, reply) => {
       metrics.httpRequests.inc({ status: `${Math.floor(reply.statusCode / 100)}xx` });
@@ -197,6 +203,8 @@ export class ApiServer {
         await v1.register(tokenRoutes({ auth: d.auth, store: d.store, bus: d.bus }), { prefix: '/tokens' });
         await v1.register(cameraRoutes({ cameras: d.cameras, rtmpPort: d.rtmpPort }), { prefix: '/cameras' });
         if (d.leases) await v1.register(leaseRoutes({ leases: d.leases }), { prefix: '/leases' });
+        const compressor = d.compressor;
+        if (compressor) await v1.register(jobRoutes({ compressor, config: d.config, presets: d.presets }));
         await v1.register(nodeRoutes(d));
         await v1.register(streamRoutes(d));
         await v1.register(configRoutes(d.config));

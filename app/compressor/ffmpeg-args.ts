@@ -25,9 +25,14 @@ export interface JobArgsInput {
 
 const kbit = (n: number) => `${n}k`;
 
-/** Reads F1: interleaved over TCP (no UDP ports to open, no loss), giving up when the slave goes quiet. */
+/**
+ * Reads F1: interleaved over TCP (no UDP ports to open, no loss), giving up when the slave goes quiet. The SDP of F1
+ * already carries the codec parameters, so one second of probing is plenty: ffmpeg's default five would add seconds
+ * to every (re)start of a job, and F2 readers wait for it.
+ */
 export function inputArgs(f1Url: string, timeoutMs = 10_000): string[] {
-  return ['-rtsp_transport', 'tcp', '-timeout', String(timeoutMs * 1000), '-i', f1Url];
+  const probe = ['-analyzeduration', '1000000'];
+  return [...probe, '-rtsp_transport', 'tcp', '-timeout', String(timeoutMs * 1000), '-i', f1Url];
 }
 
 /** Publishes F2 to the slave (ANNOUNCE/RECORD) over TCP. */

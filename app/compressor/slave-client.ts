@@ -126,6 +126,16 @@ export class SlaveClient {
     this.stopper = null;
   }
 
+  /** The slave's F1 and F2 ports; null when it cannot say now (unreachable, no media plane). Never throws. */
+  async mediaPorts(): Promise<{ f1Port: number; f2Port: number } | null> {
+    const signal = this.stopper?.signal ?? new AbortController().signal;
+    try {
+      return await withTimeout(signal, this.opts.requestTimeoutMs, (s) => this.http.mediaPorts(s));
+    } catch {
+      return null;
+    }
+  }
+
   /** Claims (or renews) the lease of `cameraId`. Never throws. */
   claim(cameraId: string, holder: string, ttlS: number): Promise<LeaseResult> {
     return this.request((s) => this.http.claim(cameraId, holder, ttlS, s));

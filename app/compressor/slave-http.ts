@@ -29,6 +29,9 @@ const MAX_JSON_BYTES = 8 * 1024 * 1024;
 const camerasBody = z.object({
   cameras: z.array(z.looseObject({ id: z.string(), name: z.string(), enabled: z.boolean() })),
 });
+const nodeBody = z.object({
+  media: z.looseObject({ f1Port: z.int().min(1).max(65535), f2Port: z.int().min(1).max(65535) }).nullable(),
+});
 const streamsBody = z.object({
   streams: z.array(
     z.looseObject({
@@ -119,6 +122,13 @@ export class SlaveHttp {
     const body = camerasBody.safeParse(await this.getJson('/cameras', signal));
     if (!body.success) throw new Error('GET /cameras: unexpected answer');
     return body.data.cameras as unknown as Camera[];
+  }
+
+  /** GET /node: the slave's F1 and F2 ports (null when the node is no slave or its media plane is not up). */
+  async mediaPorts(signal: AbortSignal): Promise<{ f1Port: number; f2Port: number } | null> {
+    const body = nodeBody.safeParse(await this.getJson('/node', signal));
+    if (!body.success) throw new Error('GET /node: unexpected answer');
+    return body.data.media && { f1Port: body.data.media.f1Port, f2Port: body.data.media.f2Port };
   }
 
   /** GET /streams: the paths of each plane that have a publisher now. */

@@ -1,7 +1,9 @@
 /** Event types shared by the core's bus, the API's SSE stream and the renderer. Data shapes only, no logic. */
 import type { CameraSourceKind } from './camera.js';
 import type { ChildProgress } from './child.js';
+import type { JobState } from './job.js';
 import type { Role } from './node.js';
+import type { SlaveLinkState } from './peer.js';
 
 /** Every event the core publishes, by type. */
 export interface EventMap {
@@ -29,6 +31,17 @@ export interface EventMap {
   'lease.released': { cameraId: string; holder: string };
   /** The holder stopped renewing (it died or lost the slave); another compressor may take the camera now. */
   'lease.expired': { cameraId: string; holder: string };
+  /** A compressor job changed state (see app/compressor/README.md); `reason` says why when there is something to say. */
+  'job.state': {
+    id: string;
+    slave: string;
+    camera: string;
+    state: JobState;
+    previous: JobState | null;
+    reason: string | null;
+  };
+  /** A compressor's link to a slave changed state. */
+  'peer.state': { name: string; url: string; state: SlaveLinkState; error: string | null };
 }
 
 /** One of the keys of EventMap. */

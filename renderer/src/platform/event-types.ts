@@ -25,6 +25,8 @@ export const EVENT_TYPES = [
   'lease.acquired',
   'lease.released',
   'lease.expired',
+  'job.state',
+  'peer.state',
 ] as const satisfies readonly EventType[];
 
 // Fails to compile, naming the type, when EventMap gains an event this list lacks.

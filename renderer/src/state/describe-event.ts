@@ -76,6 +76,18 @@ export function describeEvent(event: BusEvent): { text: string; severity: Severi
       return { text: `${e.data.holder} released camera ${e.data.cameraId}`, severity: 'info' };
     case 'lease.expired':
       return { text: `Lease of camera ${e.data.cameraId} by ${e.data.holder} expired`, severity: 'warn' };
+    case 'job.state': {
+      const bad = e.data.state === 'failed' || e.data.state === 'degraded';
+      const why = e.data.reason ? ` (${e.data.reason})` : '';
+      return { text: `Job ${e.data.id}: ${e.data.state}${why}`, severity: bad ? 'warn' : 'info' };
+    }
+    case 'peer.state': {
+      const why = e.data.error ? ` (${e.data.error})` : '';
+      return {
+        text: `Slave ${e.data.name}: ${e.data.state}${why}`,
+        severity: e.data.state === 'online' ? 'info' : 'warn',
+      };
+    }
     default:
       // A core newer than this UI: show the raw type rather than nothing.
       return { text: String((event as { type: string }).type), severity: 'info' };

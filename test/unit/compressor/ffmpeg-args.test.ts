@@ -13,7 +13,7 @@ import {
 const F1 = 'rtsp://0123456789ab:cpt_0123456789ab_s3cr3tTOKENs3cr3tTOKEN@10.0.0.5:8554/gate-1';
 const F2 = 'rtsp://0123456789ab:cpt_0123456789ab_s3cr3tTOKENs3cr3tTOKEN@10.0.0.5:8555/gate-1';
 const HEAD = ['-hide_banner', '-loglevel', 'warning'];
-const IN = ['-rtsp_transport', 'tcp', '-timeout', '10000000', '-i', F1];
+const IN = ['-analyzeduration', '1000000', '-rtsp_transport', 'tcp', '-timeout', '10000000', '-i', F1];
 const OUT = ['-f', 'rtsp', '-rtsp_transport', 'tcp', F2];
 const MAPS = ['-map', '0:v:0', '-map', '0:a:0?'];
 

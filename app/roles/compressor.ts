@@ -1,0 +1,288 @@
+/**
+ * The compressor role: follows each configured slave (SlaveClient), claims a lease on every camera whose F1 is
+ * online, and runs a transcoding job for each camera it holds (TranscodePool). Jobs of cameras whose F1 went offline,
+ * or whose lease another compressor holds, are parked, not restarted in a loop; a lease that expires because its
+ * holder died is claimed by the next renewal round, which is how a second compressor takes cameras over.
+ */
+import type { Config } from '../config/schema.js';
+import { TranscodePool, type PoolSpawner } from '../compressor/pool.js';
+import { jobArgs, withCredentials } from '../compressor/ffmpeg-args.js';
+import { chooseEncoder, presetForCamera, softwareEncoder } from '../compressor/presets.js';
+import { SlaveClient, type SlaveEndpoint } from '../compressor/slave-client.js';
+import type { JobDefinition, JobView } from '../defs/job.js';
+import type { SlavePeerState } from '../defs/peer.js';
+import type { EventBus } from '../events/bus.js';
+import { probeEncoders, type EncoderReport } from '../ffmpeg/encoders.js';
+import type { Logger } from '../log/logger.js';
+import { DEFAULT_CAPACITY } from '../compressor/capacity.js';
+
+/** What the role is built from. */
+export interface CompressorDeps {
+  /** The current config (read again on reconfigure). */
+  config: () => Config;
+  supervisor: PoolSpawner;
+  bus: EventBus;
+  log: Logger;
+  /** Resolves the ffmpeg binary (throws when there is none: a compressor cannot start without it). */
+  ffmpeg: () => string;
+}
+
+/** Lease timing: a dead compressor's cameras are free after TTL, and claimed by the next round (≤ 10 s in all). */
+const LEASE_TTL_S = 6;
+const ROUND_MS = 2000;
+
+interface Link {
+  endpoint: SlaveEndpoint;
+  client: SlaveClient;
+  offs: Array<() => void>;
+  ports: { f1Port: number; f2Port: number } | null;
+}
+
+interface Claim {
+  slave: string;
+  camera: string;
+  /** performance.now() of the last granted claim; null until one. */
+  grantedAt: number | null;
+  heldBy: string | null;
+}
+
+/** See the file comment. */
+export class CompressorRole {
+  private readonly links = new Map<string, Link>();
+  /** Cameras whose F1 is online, by job id (`<slave>/<camera>`): the ones we want to transcode. */
+  private readonly wanted = new Map<string, Claim>();
+  private pool: TranscodePool | null = null;
+  private encoders: EncoderReport | null = null;
+  private probing: Promise<EncoderReport> | null = null;
+  private ffmpeg = '';
+  private timer: NodeJS.Timeout | null = null;
+  private round: Promise<void> = Promise.resolve();
+
+  constructor(private readonly deps: CompressorDeps) {}
+
+  private makePool(ffmpeg: string): TranscodePool {
+    const { deps } = this;
+    const c = deps.config();
+    return new TranscodePool({
+      supervisor: deps.supervisor,
+      ffmpeg,
+      capacity: { ...DEFAULT_CAPACITY, maxJobs: c.compressor.maxJobs },
+      stallTimeoutMs: Math.max(c.supervisor.stallTimeoutMs, 5000),
+      log: deps.log.child({ component: 'pool' }),
+      onState: (job, previous) =>
+        deps.bus.emit('job.state', {
+          id: job.id,
+          slave: job.slave,
+          camera: job.camera,
+          state: job.state,
+          previous,
+          reason: job.reason,
+        }),
+    });
+  }
+
+  /** The holder name of our leases: the node name (unique among a site's compressors by convention). */
+  private get holder(): string {
+    return this.deps.config().node.name;
+  }
+
+  /** Follows every slave (a slave that is down does not hold the start up); encoders are probed once there are slaves. */
+  async start(): Promise<void> {
+    this.ffmpeg = this.deps.ffmpeg();
+    this.pool = this.makePool(this.ffmpeg);
+    this.pool.start();
+    this.reconcileLinks();
+    this.timer = setInterval(() => {
+      this.round = this.round.then(() => this.renewAll());
+    }, ROUND_MS);
+  }
+
+  /** Stops following the slaves, stops every job and releases our leases (best effort). */
+  async stop(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+    await this.round;
+    await this.pool?.stop();
+    this.pool = null;
+    await Promise.all(
+      [...this.wanted.values()]
+        .filter((c) => c.grantedAt !== null)
+        .map((c) => this.links.get(c.slave)?.client.release(c.camera, this.holder)),
+    );
+    this.wanted.clear();
+    for (const link of this.links.values()) await this.unlink(link);
+    // Its trial encodes are one-shot children with their own timeout: none may outlive the role.
+    await this.probing?.catch(() => undefined);
+    this.links.clear();
+  }
+
+  /** The config changed (slaves, presets, camera presets): re-links and rebuilds jobs; unchanged jobs keep running. */
+  reconfigure(): void {
+    this.reconcileLinks();
+    for (const [id, claim] of this.wanted) if (claim.grantedAt !== null) this.run(id, claim);
+  }
+
+  /** Every job, for the API. */
+  jobs(): JobView[] {
+    return this.pool?.list() ?? [];
+  }
+
+  /** One job. */
+  job(id: string): JobView | undefined {
+    return this.pool?.get(id);
+  }
+
+  /** Restarts a job's ffmpeg; false when it is not running. */
+  async restart(id: string): Promise<boolean> {
+    return (await this.pool?.restart(id)) ?? false;
+  }
+
+  /** The encoder probe's result (null before start). */
+  encoderReport(): EncoderReport | null {
+    return this.encoders;
+  }
+
+  /** The link to every slave. */
+  peers(): SlavePeerState[] {
+    return [...this.links.values()].map((l) => l.client.state);
+  }
+
+  /**
+   * The encoder probe (~2 s of trial encodes), run once and only when there is something to compress: a node with
+   * the compressor role but no slaves (the `all` role of a lone box) never pays for it.
+   */
+  private probe(): Promise<EncoderReport> {
+    this.probing ??= probeEncoders({
+      ffmpegPath: this.ffmpeg,
+      hardware: this.deps.config().compressor.hardware === 'auto',
+    }).then((report) => {
+      const usable = report.hardware.filter((h) => h.usable).map((h) => h.name);
+      this.deps.log.info({ software: report.software, hardware: usable }, 'encoders probed');
+      return (this.encoders = report);
+    });
+    return this.probing;
+  }
+
+  private reconcileLinks(): void {
+    const slaves = this.deps.config().compressor.slaves.map((s) => ({ ...s, name: s.name ?? new URL(s.url).host }));
+    if (slaves.length > 0) void this.probe();
+    for (const [name, link] of this.links) {
+      const next = slaves.find((s) => s.name === name);
+      if (next && next.url === link.endpoint.url && next.token === link.endpoint.token) continue;
+      this.links.delete(name);
+      for (const [id, claim] of this.wanted) if (claim.slave === name) this.drop(id, 'slave removed from config');
+      void this.unlink(link);
+    }
+    for (const s of slaves) {
+      if (this.links.has(s.name)) continue;
+      const endpoint: SlaveEndpoint = { name: s.name, url: s.url, token: s.token };
+      const client = new SlaveClient(endpoint, { log: this.deps.log.child({ component: 'slave-link' }) });
+      const link: Link = { endpoint, client, offs: [], ports: null };
+      link.offs.push(
+        client.on('f1-online', (camera) => this.online(s.name, camera)),
+        client.on('f1-offline', (camera) => this.drop(`${s.name}/${camera}`, 'F1 offline')),
+        client.on('state', (state) => {
+          if (state.state === 'online') link.ports = null; // ports may have changed with a slave restart
+          this.deps.bus.emit('peer.state', {
+            name: state.name,
+            url: state.url,
+            state: state.state,
+            error: state.lastError,
+          });
+        }),
+      );
+      this.links.set(s.name, link);
+      void client.start();
+    }
+  }
+
+  private async unlink(link: Link): Promise<void> {
+    for (const off of link.offs.splice(0)) off();
+    await link.client.stop();
+  }
+
+  private online(slave: string, camera: string): void {
+    const id = `${slave}/${camera}`;
+    if (!this.wanted.has(id)) this.wanted.set(id, { slave, camera, grantedAt: null, heldBy: null });
+    this.round = this.round.then(() => this.renew(id));
+  }
+
+  private drop(id: string, reason: string): void {
+    const claim = this.wanted.get(id);
+    if (!claim) return;
+    this.wanted.delete(id);
+    this.pool?.park(id, reason);
+    if (claim.grantedAt !== null) void this.links.get(claim.slave)?.client.release(claim.camera, this.holder);
+  }
+
+  private async renewAll(): Promise<void> {
+    await Promise.all([...this.wanted.keys()].map((id) => this.renew(id)));
+  }
+
+  /** Claims or renews one camera's lease and starts, keeps or parks its job accordingly. */
+  private async renew(id: string): Promise<void> {
+    const claim = this.wanted.get(id);
+    const link = claim && this.links.get(claim.slave);
+    if (!claim || !link) return;
+    const result = await link.client.claim(claim.camera, this.holder, LEASE_TTL_S);
+    if (this.wanted.get(id) !== claim) return; // dropped while we waited
+    if (result.result === 'granted') {
+      const first = claim.grantedAt === null;
+      claim.grantedAt = performance.now();
+      claim.heldBy = null;
+      if (first) await this.run(id, claim);
+    } else if (result.result === 'held') {
+      claim.heldBy = result.heldBy;
+      if (claim.grantedAt !== null) this.pool?.park(id, `lease taken by ${result.heldBy}`);
+      else this.pool?.park(id, `transcoded by ${result.heldBy}`);
+      claim.grantedAt = null;
+    } else if (claim.grantedAt !== null && performance.now() - claim.grantedAt > LEASE_TTL_S * 1000) {
+      // Our lease has run out without a renewal (slave unreachable): another compressor may hold it by now.
+      claim.grantedAt = null;
+      this.pool?.park(id, `lease not renewed: ${result.result === 'error' ? result.message : result.result}`);
+    }
+  }
+
+  /** Defines (or redefines) the job of a camera we hold. */
+  private async run(id: string, claim: Claim): Promise<void> {
+    const link = this.links.get(claim.slave);
+    if (!link) return;
+    await this.probe();
+    link.ports ??= await link.client.mediaPorts();
+    if (!link.ports) {
+      claim.grantedAt = null; // try again next round
+      return;
+    }
+    this.pool?.want(this.define(link, claim.camera, link.ports));
+  }
+
+  private define(link: Link, camera: string, ports: { f1Port: number; f2Port: number }): JobDefinition {
+    const c = this.deps.config();
+    const { name: preset, preset: p } = presetForCamera(c.compressor, camera);
+    const host = new URL(link.endpoint.url).hostname;
+    const url = (port: number) => `rtsp://${host}:${port}/${camera}`;
+    const token = link.endpoint.token;
+    // The RTSP user is the token's id: Digest needs it to find the token (Basic would take any name).
+    const secret = (u: string) => withCredentials(u, token.slice(4, 16), token);
+    const io = { f1Url: secret(url(ports.f1Port)), f2Url: secret(url(ports.f2Port)) };
+    const base = { id: `${link.endpoint.name}/${camera}`, slave: link.endpoint.name, camera, preset };
+    const input = { url: url(ports.f1Port), codec: null, width: null, height: null };
+    if (p.codec === 'copy') {
+      const output = { url: url(ports.f2Port), codec: 'copy', width: null, height: null };
+      return { ...base, encoder: 'copy', args: jobArgs({ preset: p, encoder: 'copy', ...io }), input, output };
+    }
+    const choice = chooseEncoder(p, this.encoders ?? undefined);
+    const output = { url: url(ports.f2Port), codec: p.codec, width: null, height: p.height };
+    const software = softwareEncoder(p.codec);
+    return {
+      ...base,
+      encoder: choice.encoder,
+      args: jobArgs({ preset: p, encoder: choice.encoder, ...io }),
+      ...(choice.hardware && {
+        fallback: { encoder: software, args: jobArgs({ preset: p, encoder: software, ...io }) },
+      }),
+      input,
+      output,
+    };
+  }
+}

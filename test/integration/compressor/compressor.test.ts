@@ -1,0 +1,106 @@
+/**
+ * The compressor role end to end, on loopback: a slave (its own core) with a 1280x720 H.264 camera pushing RTMP, and
+ * a compressor core configured with that slave. F2 must appear on the slave as the preset says (ffprobe on a
+ * recording: size, rate, key frames, bitrate), be readable by GStreamer, and come back after its ffmpeg is killed.
+ */
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import type { JobView } from '../../../app/defs/job.js';
+import { startCore, type Scope, type TestCore } from '../../helpers/core.js';
+import { api } from '../../helpers/http.js';
+import { waitUntil } from '../../helpers/processes.js';
+import { FFMPEG, FFPROBE, gstRead, spawnPeer } from '../rtsp/peers.js';
+import { addCamera, rtmpPushArgs, rtspUrl, startSlave, token, type Slave } from '../slave/slave.js';
+
+/** A 1280x720 camera: the reference publisher at 720p. */
+const camera720 = (url: string) => rtmpPushArgs(url).map((a) => a.replace('size=640x360', 'size=1280x720'));
+
+/** A compressor core following `slave` with a token of its own. */
+async function startCompressor(scope: Scope, s: Slave, name: string): Promise<{ tc: TestCore; admin: string }> {
+  const tok = await token(s, name);
+  const tc = await startCore(scope, {
+    flags: { 'node.role': 'compressor', 'node.name': name },
+    fileValues: { compressor: { slaves: [{ url: s.tc.url, token: tok.secret, name: 'site-a' }] } },
+  });
+  const { login } = await import('../../helpers/core.js');
+  return { tc, admin: (await login(tc.url)).accessToken };
+}
+
+async function jobs(c: { tc: TestCore; admin: string }): Promise<JobView[]> {
+  return ((await api(c.tc.url, '/api/v1/jobs', { token: c.admin })).json as { jobs: JobView[] }).jobs;
+}
+
+const count = (s: Slave, type: string, plane: string, path: string) =>
+  s.events.filter((e) => {
+    const d = e.data as { plane?: string; path?: string };
+    return e.type === type && d.plane === plane && d.path === path;
+  }).length;
+
+test('a 720p camera becomes a 480p F2 by the default preset; GStreamer reads it; a killed job is back', async (t) => {
+  const s = await startSlave(t);
+  const grant = await addCamera(s, 'yard');
+  await new Promise((r) => setTimeout(r, 200));
+  spawnPeer(t, FFMPEG, camera720(grant.publishUrl));
+  const c = await startCompressor(t, s, 'comp-a');
+  await waitUntil(() => count(s, 'stream.online', 'f2', 'yard') >= 1, 40_000, 'F2 yard online');
+
+  const [job] = await jobs(c);
+  assert.equal(job?.id, 'site-a/yard');
+  assert.equal(job.preset, '480p-economy');
+  assert.equal(job.encoder, 'libx264');
+  const viewer = await token(s, 'viewer');
+  const f2 = rtspUrl(s, 'f2', 'yard', viewer);
+
+  // 12 s of F2 copied to a file, then measured there: what a reader of F2 gets.
+  const dir = mkdtempSync(join(tmpdir(), 'cupola-f2-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const file = join(dir, 'f2.mkv');
+  const rec = spawnPeer(t, FFMPEG, ['-v', 'error', '-rtsp_transport', 'tcp', '-i', f2, '-t', '12', '-c', 'copy', file]);
+  const gst = gstRead(t, f2, 'tcp');
+  assert.equal((await rec.done).code, 0);
+  const g = await gst.done;
+  assert.equal(g.code, 0, `gst: ${g.stderr.slice(-1500)}`);
+  const streamInfo = await spawnPeer(t, FFPROBE, [
+    ...['-v', 'error', '-select_streams', 'v', '-show_entries', 'stream=codec_name,width,height,avg_frame_rate'],
+    ...['-of', 'csv=p=0', file],
+  ]).done;
+  assert.equal(streamInfo.stdout.trim(), 'h264,854,480,15/1');
+  const packets = await spawnPeer(t, FFPROBE, [
+    ...['-v', 'error', '-select_streams', 'v', '-show_entries', 'packet=pts_time,size,flags', '-of', 'csv=p=0', file],
+  ]).done;
+  const rows = packets.stdout
+    .trim()
+    .split('\n')
+    .map((l) => l.split(','))
+    .map(([pts, size, flags]) => ({ pts: Number(pts), size: Number(size), key: (flags ?? '').includes('K') }));
+  const keys = rows.flatMap((r, i) => (r.key ? [i] : []));
+  const gaps = keys.slice(1).map((k, i) => k - keys[i]!);
+  assert.ok(gaps.length >= 4 && gaps.every((gap) => gap === 30), `key frame every 30 frames (2 s): ${gaps.join(' ')}`);
+  // Bitrate over whole GOPs (a partial one would skew it): between the first and the last key frame.
+  const span = rows.slice(keys[0], keys[keys.length - 1]);
+  const seconds = span.length / 15;
+  const kbps = (span.reduce((n, r) => n + r.size, 0) * 8) / seconds / 1000;
+  t.diagnostic(
+    `F2: 854x480 15 fps, ${kbps.toFixed(0)} kbit/s over ${seconds} s (target 600), key frames ${gaps.join(' ')}`,
+  );
+  assert.ok(kbps >= 480 && kbps <= 720, `bitrate ${kbps.toFixed(0)} kbit/s within ±20 % of 600`);
+
+  // kill -9 of the job's ffmpeg: the Supervisor restarts it; F2 is back on the slave.
+  const before = count(s, 'stream.online', 'f2', 'yard');
+  const running = (await jobs(c))[0]!;
+  assert.ok(running.pid);
+  const killedAt = performance.now();
+  process.kill(running.pid, 'SIGKILL');
+  await waitUntil(() => count(s, 'stream.online', 'f2', 'yard') > before, 15_000, 'F2 yard back');
+  const backMs = Math.round(performance.now() - killedAt);
+  t.diagnostic(`F2 back ${backMs} ms after kill -9 of the job's ffmpeg`);
+  const after = (await jobs(c))[0]!;
+  assert.ok(after.restarts >= 1 && after.pid !== running.pid);
+
+  await c.tc.core.stop('test');
+  await waitUntil(() => c.tc.core.children().length === 0, 5000, 'no job left');
+  assert.throws(() => process.kill(after.pid!, 0), 'the ffmpeg of the job is gone');
+});
