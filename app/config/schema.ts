@@ -118,6 +118,12 @@ export const configSchema = z.strictObject({
     .strictObject({
       f1Port: port(8554, 'RTSP port serving F1, the full-quality camera streams.'),
       f2Port: port(8555, 'RTSP port receiving and serving F2, the compressed streams.'),
+      publisherGraceS: seconds(
+        10,
+        0,
+        300,
+        'Seconds a stream whose publisher left keeps its readers for the publisher to come back (0: close them at once).',
+      ),
       users: z
         .array(
           z.strictObject({

@@ -135,7 +135,8 @@ export class SlaveRole {
           f1Port: config.rtsp.f1Port,
           f2Port: config.rtsp.f2Port,
         };
-        this.child?.send({ type: 'configure', ports, tables: this.tables() });
+        const options = { publisherGraceMs: config.rtsp.publisherGraceS * 1000 };
+        this.child?.send({ type: 'configure', ports, tables: this.tables(), options });
         break;
       }
       case 'started':

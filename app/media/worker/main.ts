@@ -19,7 +19,7 @@ process.on('message', (raw: unknown) => {
   const message = raw as ToWorker;
   if (message.type === 'tables') plane?.setTables(message.tables);
   if (message.type === 'configure' && !plane) {
-    const p = new MediaPlane(message.ports, message.tables, log, send);
+    const p = new MediaPlane(message.ports, message.tables, log, send, message.options);
     plane = p;
     p.start().then(
       () => {

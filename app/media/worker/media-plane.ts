@@ -3,7 +3,15 @@ import type { Logger } from '../../log/logger.js';
 import { RtspServer } from '../rtsp/index.js';
 import { F1Ingest } from './f1-ingest.js';
 import { F1Pull } from './f1-pull.js';
-import type { AccessTables, FromWorker, MediaCounters, PullStatus, PlanePorts, PlaneStream } from './protocol.js';
+import type {
+  AccessTables,
+  FromWorker,
+  MediaCounters,
+  PlaneOptions,
+  PullStatus,
+  PlanePorts,
+  PlaneStream,
+} from './protocol.js';
 import { authorizeRtsp, type Plane } from './rtsp-policy.js';
 
 /** Where the plane reports to (the IPC channel in the worker, a function in tests). */
@@ -22,6 +30,7 @@ export class MediaPlane {
     tables: AccessTables,
     private readonly log: Logger,
     private readonly report: Report,
+    private readonly options: PlaneOptions = { publisherGraceMs: 10_000 },
   ) {
     this.tables = tables;
   }
@@ -46,6 +55,7 @@ export class MediaPlane {
         host: this.ports.host,
         log: this.log.child({ component: `rtsp-${plane}` }),
         authorize: (req) => authorizeRtsp(this.tables, plane, req),
+        limits: { publisherGraceMs: this.options.publisherGraceMs },
       });
     try {
       for (const [plane, port] of [

@@ -25,7 +25,14 @@ export interface PlanePorts {
 
 /** Core → worker. */
 export type ToWorker =
-  { type: 'configure'; ports: PlanePorts; tables: AccessTables } | { type: 'tables'; tables: AccessTables };
+  | { type: 'configure'; ports: PlanePorts; tables: AccessTables; options: PlaneOptions }
+  | { type: 'tables'; tables: AccessTables };
+
+/** Behaviour of the plane that comes from the config. */
+export interface PlaneOptions {
+  /** How long readers wait for a publisher that left (a restarting camera or compressor); 0 closes them at once. */
+  publisherGraceMs: number;
+}
 
 /** A stream as the worker reports it. `plane` says which RTSP port serves it. */
 export interface PlaneStream {

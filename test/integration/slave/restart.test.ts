@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { waitUntil } from '../../helpers/processes.js';
-import { FFMPEG, spawnPeer } from '../rtsp/peers.js';
+import { FFMPEG, ffmpegRead, spawnPeer } from '../rtsp/peers.js';
 import { asRed, pictureReader, redPictures } from '../rtsp/pictures.js';
 import { addCamera, rtmpPushArgs, rtspUrl, startSlave, token, waitOnline } from './slave.js';
 
@@ -55,4 +55,22 @@ test('RTMP camera killed and restarted after 3 s: F1 readers continue and decode
     process.kill(-reader.pid, 'SIGKILL');
     assert.equal((await reader.done).stderr.trim(), '', `${name} reader: no decode or timestamp errors`);
   }
+});
+
+test('rtsp.publisherGraceS 0: readers are closed as soon as the camera leaves', async (t) => {
+  const s = await startSlave(t, { flags: { 'rtsp.publisherGraceS': '0' } });
+  const grant = await addCamera(s, 'door');
+  await new Promise((r) => setTimeout(r, 200));
+  const camera = spawnPeer(t, FFMPEG, rtmpPushArgs(grant.publishUrl));
+  await waitOnline(s, 'f1', 'door');
+  const reader = ffmpegRead(t, rtspUrl(s, 'f1', 'door', await token(s, 'viewer')), 'tcp', 60);
+  await new Promise((r) => setTimeout(r, 3000));
+  assert.ok(reader.running());
+  const killedAt = performance.now();
+  process.kill(-camera.pid, 'SIGKILL');
+  const result = await reader.done;
+  const endedMs = Math.round(performance.now() - killedAt);
+  t.diagnostic(`reader ended ${endedMs} ms after the camera was killed`);
+  assert.equal(result.signal, null, 'the reader ended by itself (the server closed it), not killed by the test');
+  assert.ok(endedMs < 10_000);
 });
