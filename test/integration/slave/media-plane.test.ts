@@ -120,15 +120,22 @@ test('a camera pushing RTMP with its key is F1; a wrong key or an unknown camera
   assert.match(read.stdout, /codec_name=h264\|width=640/);
   assert.match(read.stdout, /codec_name=aac/);
 
-  // Independent readers of F1: GStreamer over TCP and UDP, ffmpeg over UDP in real time.
+  // Independent readers of F1: GStreamer over TCP and UDP, ffmpeg over TCP and UDP for 10 s in real time.
   const f1Url = `rtsp://${id}:${secret}@127.0.0.1:${s.media.f1Port}/gate`;
   const gst = [gstRead(t, f1Url, 'tcp'), gstRead(t, f1Url, 'udp')];
-  const ff = ffmpegRead(t, f1Url, 'udp', 5);
+  const ff = { tcp: ffmpegRead(t, f1Url, 'tcp', 10), udp: ffmpegRead(t, f1Url, 'udp', 10) };
   for (const [i, g] of (await Promise.all(gst.map((p) => p.done))).entries()) {
     assert.equal(g.code, 0, `gst ${i === 0 ? 'tcp' : 'udp'}: ${g.stderr.slice(-2000)}`);
   }
-  const ffReport = readReport(await ff.done);
-  assertRealtimeRead(ffReport, 5, 'ffmpeg udp F1');
+  for (const [transport, reader] of Object.entries(ff)) {
+    const report = readReport(await reader.done);
+    assertRealtimeRead(report, 10, `ffmpeg ${transport} F1`);
+    // 25 fps: at least 225 frames in 10 s (video joins at the next key frame, GOP 1 s).
+    assert.ok(report.frames >= 220 && report.frames <= 251, `ffmpeg ${transport}: ${report.frames} frames`);
+    t.diagnostic(
+      `ffmpeg ${transport}: ${report.frames} frames, speed ${report.speed}, steady ${report.steadyRate.toFixed(3)}`,
+    );
+  }
 
   for (const url of [
     `rtmp://127.0.0.1:${s.media.rtmpPort}/live/gate?key=wrong-key`,
