@@ -7,6 +7,8 @@
  * repeated headers, which a client needs (the SDP of DESCRIBE, every WWW-Authenticate challenge).
  */
 
+import { RtspFramer, headLines } from '../rtsp/framer.js';
+
 /** A parsed response. Header names are lower-case; the first occurrence of a repeated header wins. */
 export interface RtspReply {
   status: number;
@@ -31,7 +33,6 @@ export interface ResponseParserLimits {
 }
 
 const DEFAULT_LIMITS: ResponseParserLimits = { maxHeaderBytes: 16 * 1024, maxBodyBytes: 64 * 1024 };
-const EMPTY = Buffer.alloc(0);
 
 interface Head {
   status: number | null;
@@ -43,81 +44,23 @@ interface Head {
 }
 
 /** Streaming parser; feed it with push() in chunks of any size. */
-export class ResponseParser {
-  private buf: Buffer = EMPTY;
-  private scanFrom = 0;
-  private dead = false;
+export class ResponseParser extends RtspFramer<ClientItem> {
   private head: Head | null = null;
 
-  constructor(private readonly limits: ResponseParserLimits = DEFAULT_LIMITS) {}
-
-  /** Appends bytes and returns every complete item they finish, in order. */
-  push(chunk: Buffer): ClientItem[] {
-    if (this.dead || chunk.length === 0) return [];
-    this.buf = this.buf.length === 0 ? chunk : Buffer.concat([this.buf, chunk]);
-    const items: ClientItem[] = [];
-    for (;;) {
-      const item = this.next();
-      if (!item) break;
-      items.push(item);
-      if (item.kind === 'error') {
-        this.dead = true;
-        this.buf = EMPTY;
-        break;
-      }
-    }
-    // A small remainder must not pin the large chunk it came from.
-    if (this.buf.length > 0 && this.buf.byteOffset > 0 && items.length > 0) this.buf = Buffer.from(this.buf);
-    return items;
+  constructor(private readonly limits: ResponseParserLimits = DEFAULT_LIMITS) {
+    super(limits.maxHeaderBytes);
   }
 
-  private next(): ClientItem | null {
+  protected next(): ClientItem | null {
     if (this.head) return this.body();
-    let start = 0;
-    while (start < this.buf.length && (this.buf[start] === 0x0d || this.buf[start] === 0x0a)) start++;
-    if (start > 0) this.consume(start);
-    if (this.buf.length === 0) return null;
-    if (this.buf[0] === 0x24) return this.frame();
-    const end = this.findHeaderEnd();
-    if (end === null) {
-      // +3 as in the server's parser: the decision must not depend on how the input was chunked.
-      return this.buf.length >= this.limits.maxHeaderBytes + 3
-        ? { kind: 'error', reason: 'header block too large' }
-        : null;
-    }
-    const text = this.buf.toString('latin1', 0, end.headerEnd);
-    this.consume(end.bodyStart);
-    return this.parseHead(text);
-  }
-
-  private frame(): ClientItem | null {
-    if (this.buf.length < 4) return null;
-    const length = this.buf.readUInt16BE(2);
-    if (this.buf.length < 4 + length) return null;
-    const item: ClientItem = { kind: 'frame', channel: this.buf[1]!, payload: this.buf.subarray(4, 4 + length) };
-    this.consume(4 + length);
-    return item;
-  }
-
-  private findHeaderEnd(): { headerEnd: number; bodyStart: number } | null {
-    const limit = Math.min(this.buf.length, this.limits.maxHeaderBytes + 1);
-    for (let i = this.scanFrom; i < limit; i++) {
-      if (this.buf[i] !== 0x0a) continue;
-      const a = this.buf[i + 1];
-      const b = this.buf[i + 2];
-      if (a === 0x0a) return { headerEnd: i, bodyStart: i + 2 };
-      if (a === 0x0d && b === 0x0a) return { headerEnd: i, bodyStart: i + 3 };
-      if (a === undefined || (a === 0x0d && b === undefined)) {
-        this.scanFrom = i;
-        return null;
-      }
-    }
-    this.scanFrom = limit;
-    return null;
+    const found = this.start();
+    if (found === 'wait') return null;
+    if (found === 'too-large') return { kind: 'error', reason: 'header block too large' };
+    return 'frame' in found ? found.frame : this.parseHead(found.head);
   }
 
   private parseHead(text: string): ClientItem | null {
-    const lines = text.split('\n').map((l) => (l.endsWith('\r') ? l.slice(0, -1) : l));
+    const lines = headLines(text);
     const startLine = lines[0] ?? '';
     const response = /^RTSP\/\d\.\d (\d{3})(?: (.*))?$/.exec(startLine);
     const request = response ? null : /^([A-Za-z_-]{1,32}) \S+ RTSP\/\d\.\d$/.exec(startLine);
@@ -159,17 +102,11 @@ export class ResponseParser {
 
   private body(): ClientItem | null {
     const head = this.head!;
-    if (this.buf.length < head.bodyLength) return null;
-    const body = head.bodyLength === 0 ? EMPTY : Buffer.from(this.buf.subarray(0, head.bodyLength));
-    this.consume(head.bodyLength);
+    const body = this.takeBody(head.bodyLength);
+    if (!body) return null;
     this.head = null;
     if (head.status === null) return { kind: 'request', method: head.method, cseq: head.headers.get('cseq') };
     const { status, reason, headers, authenticate } = head;
     return { kind: 'response', reply: { status, reason, headers, authenticate, body } };
-  }
-
-  private consume(n: number): void {
-    this.buf = n >= this.buf.length ? EMPTY : this.buf.subarray(n);
-    this.scanFrom = 0;
   }
 }
