@@ -4,7 +4,6 @@
  */
 import type { Socket } from 'node:net';
 import type { RtspTransport } from '../../defs/rtsp.js';
-import { interleavedFrame } from './response.js';
 import type { ReaderSink } from './stream-path.js';
 import type { UdpPair } from './udp-pair.js';
 
@@ -17,6 +16,7 @@ export class TcpReaderSink implements ReaderSink {
   private lastFlushed = 0;
   private lastProgressAt = Date.now();
   private dropped = false;
+  private corked = false;
 
   constructor(
     readonly remote: string,
@@ -62,7 +62,23 @@ export class TcpReaderSink implements ReaderSink {
       this.drop(`more than ${this.bounds.readerBufferBytes} bytes queued`);
       return false;
     }
-    this.socket.write(interleavedFrame(channels[which], packet));
+    // Corked until the end of this tick: the packets of a picture (they arrive together) leave in one writev
+    // instead of one write call each, which is most of the cost of a reader (measured by the rtsp-fanout bench).
+    if (!this.corked) {
+      this.corked = true;
+      this.socket.cork();
+      process.nextTick(() => {
+        this.corked = false;
+        this.socket.uncork();
+      });
+    }
+    // The `$` header on its own: the payload goes out as it is, not copied once per reader.
+    const header = Buffer.allocUnsafe(4);
+    header[0] = 0x24;
+    header[1] = channels[which];
+    header.writeUInt16BE(packet.length, 2);
+    this.socket.write(header);
+    this.socket.write(packet);
     return true;
   }
 

@@ -43,13 +43,3 @@ export function formatResponse(res: RtspResponse, cseq: string | undefined): Buf
   const head = Buffer.from(`${lines.join('\r\n')}\r\n\r\n`, 'latin1');
   return body && body.length > 0 ? Buffer.concat([head, body]) : head;
 }
-
-/** A `$`-framed interleaved packet for channel `channel` (RFC 2326 §10.12). */
-export function interleavedFrame(channel: number, payload: Buffer): Buffer {
-  const out = Buffer.allocUnsafe(4 + payload.length);
-  out[0] = 0x24;
-  out[1] = channel;
-  out.writeUInt16BE(payload.length, 2);
-  payload.copy(out, 4);
-  return out;
-}
