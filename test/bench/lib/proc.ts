@@ -14,9 +14,14 @@ export interface Started {
 export function start(
   command: string,
   args: string[],
-  opts: { cwd?: string; onStdout?: (chunk: string) => void } = {},
+  opts: { cwd?: string; env?: NodeJS.ProcessEnv; onStdout?: (chunk: string) => void } = {},
 ): Started {
-  const child = spawn(command, args, { cwd: opts.cwd, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  const child = spawn(command, args, {
+    cwd: opts.cwd,
+    env: opts.env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true,
+  });
   const lines: string[] = [];
   const keep = (chunk: Buffer) => {
     lines.push(...chunk.toString('utf8').split('\n').filter(Boolean));
@@ -43,13 +48,31 @@ export function track(child: ChildProcess): void {
   child.once('exit', () => live.delete(child));
 }
 
-/** On SIGINT/SIGTERM, kills the process groups of every child still running, then exits (they are detached). */
+const interruptCleanups = new Set<() => void>();
+
+/** Registers a synchronous cleanup (e.g. removing a temp dir) run on SIGINT/SIGTERM; returns its unregister. */
+export function onInterrupt(fn: () => void): () => void {
+  interruptCleanups.add(fn);
+  return () => interruptCleanups.delete(fn);
+}
+
+/**
+ * On SIGINT/SIGTERM, kills the process groups of every child still running (they are detached), runs the
+ * onInterrupt cleanups, then exits.
+ */
 export function stopChildrenOnSignal(): void {
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     process.once(signal, () => {
       for (const child of live) {
         killGroup(child, 'SIGKILL');
         child.kill('SIGKILL');
+      }
+      for (const fn of interruptCleanups) {
+        try {
+          fn();
+        } catch {
+          // best effort: the process is exiting
+        }
       }
       process.exit(130);
     });
