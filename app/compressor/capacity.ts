@@ -4,6 +4,8 @@
  * The question is not "how many cores" but "do all admitted jobs still run in real time": encoders differ by preset,
  * input size and scene, and a machine may be shared. So the pool admits one job at a time, lets it settle, and
  * admits the next only while every settled job runs at full speed and the machine has a job's worth of idle CPU.
+ * Next to settling jobs it admits more only while the idle CPU clearly allows (burstIdleJobs): the cameras of a dead
+ * compressor, taken over together, then start together instead of one per settle time.
  * When jobs fall below real time anyway (a busy scene, another process), the newest job is shed back to waiting and
  * the count that worked becomes a ceiling for a while, after which the pool probes upwards again.
  */
@@ -32,6 +34,11 @@ export interface CapacityOptions {
   admitSpeed: number;
   /** How long a ceiling learnt from shedding holds before the pool tries one more job again. */
   ceilingHoldMs: number;
+  /**
+   * While jobs settle, another is admitted only if the idle cores, less a settled job's cost for each settling job,
+   * are worth at least this many jobs. Costs come from settled jobs only: with none, a settling job blocks.
+   */
+  burstIdleJobs: number;
 }
 
 /** Defaults that match the compressor issue's figures (0.97 for 10 s). */
@@ -42,6 +49,7 @@ export const DEFAULT_CAPACITY: CapacityOptions = {
   degradedAfterMs: 10_000,
   admitSpeed: 0.99,
   ceilingHoldMs: 5 * 60_000,
+  burstIdleJobs: 2,
 };
 
 /** The policy's answer for this tick. */
@@ -85,13 +93,17 @@ export class CapacityPolicy {
       return { action: 'hold', reason: `${ceiling} jobs is what this machine carried in real time` };
     }
     if (running.length === 0) return { action: 'admit' };
-    if (running.some((j) => now - j.admittedAt < o.settleMs || j.speed === null)) {
-      return { action: 'hold', reason: 'a job is settling' };
-    }
-    const slow = running.filter((j) => (j.speed ?? 0) < o.admitSpeed);
+    const settling = running.filter((j) => now - j.admittedAt < o.settleMs || j.speed === null);
+    const settled = running.filter((j) => !settling.includes(j));
+    const slow = settled.filter((j) => (j.speed ?? 0) < o.admitSpeed);
     if (slow.length > 0) return { action: 'hold', reason: `${slow.length} job(s) below speed ${o.admitSpeed}` };
-    const costs = running.map((j) => j.cpuCores).filter((c): c is number => c !== null);
+    const costs = settled.map((j) => j.cpuCores).filter((c): c is number => c !== null);
     const perJob = costs.length > 0 ? costs.reduce((a, b) => a + b, 0) / costs.length : null;
+    if (settling.length > 0) {
+      const idle = machine.idleCores;
+      const clear = perJob !== null && idle !== null && idle - settling.length * perJob >= perJob * o.burstIdleJobs;
+      return clear ? { action: 'admit' } : { action: 'hold', reason: 'a job is settling' };
+    }
     if (perJob !== null && machine.idleCores !== null && machine.idleCores < perJob * 1.1) {
       return {
         action: 'hold',

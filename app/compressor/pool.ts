@@ -64,6 +64,8 @@ export class TranscodePool {
   private timer: NodeJS.Timeout | null = null;
   private stopped = false;
   private lastHold: string | null = null;
+  /** Idle cores from the last timer tick (null until two samples). */
+  private idleCores: number | null = null;
 
   constructor(private readonly deps: PoolDeps) {
     this.policy = new CapacityPolicy(deps.capacity);
@@ -73,7 +75,7 @@ export class TranscodePool {
 
   /** Starts the once-a-second evaluation. */
   start(): void {
-    this.timer ??= setInterval(() => this.tick(), TICK_MS);
+    this.timer ??= setInterval(() => this.tick(true), TICK_MS);
   }
 
   /** Stops every job's ffmpeg and the timer; resolves when no child is left. */
@@ -162,31 +164,43 @@ export class TranscodePool {
     };
   }
 
-  /** Measures, updates states, then admits or sheds at most one job. */
-  private tick(): void {
+  /**
+   * On the timer (`sample`): measures CPU and speeds and updates states. Then admits jobs while the policy says so
+   * (each admitted job counts as settling for the next decision), or sheds one. CPU is measured on the timer only:
+   * /proc counts in 10 ms ticks, so a window of a few ms (a want() right after a tick) reads as 0 or all cores.
+   */
+  private tick(sample = false): void {
     if (this.stopped) return;
     const now = this.now();
-    const idleCores = this.cpu.idleCores();
-    for (const job of this.jobs.values()) if (job.child) this.observe(job, now);
-    const running = [...this.jobs.values()].filter((j) => j.child !== null);
-    const waiting = [...this.jobs.values()].filter((j) => j.wanted && !j.child && !j.stopping);
-    const decision = this.policy.decide(
-      running.map((j) => runningJob(j, now)),
-      waiting.length > 0,
-      { idleCores },
-      now,
-    );
-    if (decision.action === 'admit') {
-      const next = waiting[0]!;
-      this.launch(next, next.def);
-    } else if (decision.action === 'shed') {
-      const job = this.jobs.get(decision.id);
-      if (job) void this.requeue(job, `shed: ${decision.reason}`);
-    } else if (decision.reason !== this.lastHold && waiting.length > 0) {
-      this.deps.log.info({ waiting: waiting.length, reason: decision.reason }, 'jobs wait for capacity');
-      for (const job of waiting) job.reason = decision.reason;
+    if (sample) {
+      this.idleCores = this.cpu.idleCores();
+      for (const job of this.jobs.values()) if (job.child) this.observe(job, now);
     }
-    this.lastHold = decision.action === 'hold' ? decision.reason : null;
+    // Each admitted job counts as settling in the next decision; the loop ends at the first hold or shed.
+    for (let admitted = 0; admitted <= this.jobs.size; admitted++) {
+      const running = [...this.jobs.values()].filter((j) => j.child !== null);
+      const waiting = [...this.jobs.values()].filter((j) => j.wanted && !j.child && !j.stopping);
+      const decision = this.policy.decide(
+        running.map((j) => runningJob(j, now)),
+        waiting.length > 0,
+        { idleCores: this.idleCores },
+        now,
+      );
+      if (decision.action === 'admit') {
+        this.launch(waiting[0]!, waiting[0]!.def);
+        continue;
+      }
+      if (admitted > 0) this.lastHold = null;
+      if (decision.action === 'shed') {
+        const job = this.jobs.get(decision.id);
+        if (job) void this.requeue(job, `shed: ${decision.reason}`);
+      } else if (decision.reason !== this.lastHold && waiting.length > 0) {
+        this.deps.log.info({ waiting: waiting.length, reason: decision.reason }, 'jobs wait for capacity');
+        for (const job of waiting) job.reason = decision.reason;
+      }
+      this.lastHold = decision.action === 'hold' ? decision.reason : null;
+      return;
+    }
   }
 
   private observe(job: Job, now: number): void {

@@ -2,7 +2,8 @@
  * The compressor role: follows each configured slave (SlaveClient), claims a lease on every camera whose F1 is
  * online, and runs a transcoding job for each camera it holds (TranscodePool). Jobs of cameras whose F1 went offline,
  * or whose lease another compressor holds, are parked, not restarted in a loop; a lease that expires because its
- * holder died is claimed by the next renewal round, which is how a second compressor takes cameras over.
+ * holder died is claimed as it runs out, which is how a second compressor takes cameras over. New cameras go to the
+ * least loaded compressor of a slave (the claim stagger).
  */
 import type { Config } from '../config/schema.js';
 import { TranscodePool, type PoolSpawner } from '../compressor/pool.js';
@@ -27,9 +28,21 @@ export interface CompressorDeps {
   ffmpeg: () => string;
 }
 
-/** Lease timing: a dead compressor's cameras are free after TTL, and claimed by the next round (≤ 10 s in all). */
+/**
+ * Lease timing: a dead compressor's cameras are free after TTL, and claimed right when the lease runs out (see
+ * claimAtExpiry), so that the job of a camera taken over starts at most TTL after its holder died.
+ */
 const LEASE_TTL_S = 6;
 const ROUND_MS = 2000;
+/**
+ * A camera that comes online is claimed after this delay per camera this compressor already holds (at most
+ * CLAIM_STAGGER_MAX_MS): when several compressors follow one slave, the least loaded one takes it, instead of
+ * whichever asked first taking every camera. Cameras we held until a moment ago (F1 flapped) are claimed at once.
+ */
+const CLAIM_STAGGER_MS = 500;
+const CLAIM_STAGGER_MAX_MS = 3000;
+/** How long a dropped camera counts as ours for the stagger. */
+const RECENTLY_HELD_MS = 60_000;
 
 interface Link {
   endpoint: SlaveEndpoint;
@@ -44,6 +57,8 @@ interface Claim {
   /** performance.now() of the last granted claim; null until one. */
   grantedAt: number | null;
   heldBy: string | null;
+  /** performance.now() before which the first claim is not made (the stagger). */
+  notBefore: number;
 }
 
 /** See the file comment. */
@@ -56,6 +71,10 @@ export class CompressorRole {
   private probing: Promise<EncoderReport> | null = null;
   private ffmpeg = '';
   private timer: NodeJS.Timeout | null = null;
+  /** One-shot claims (staggered, or at a lease's expiry). */
+  private readonly later = new Set<NodeJS.Timeout>();
+  /** Cameras we held, by job id → performance.now() when they were dropped. */
+  private readonly recentlyHeld = new Map<string, number>();
   private round: Promise<void> = Promise.resolve();
 
   constructor(private readonly deps: CompressorDeps) {}
@@ -101,6 +120,8 @@ export class CompressorRole {
   async stop(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
+    for (const t of this.later) clearTimeout(t);
+    this.later.clear();
     await this.round;
     await this.pool?.stop();
     this.pool = null;
@@ -203,8 +224,37 @@ export class CompressorRole {
 
   private online(slave: string, camera: string): void {
     const id = `${slave}/${camera}`;
-    if (!this.wanted.has(id)) this.wanted.set(id, { slave, camera, grantedAt: null, heldBy: null });
-    this.round = this.round.then(() => this.renew(id));
+    const now = performance.now();
+    for (const [old, at] of this.recentlyHeld) if (now - at > RECENTLY_HELD_MS) this.recentlyHeld.delete(old);
+    let delay = 0;
+    if (!this.recentlyHeld.has(id)) {
+      const held = [...this.wanted.values()].filter((c) => c.grantedAt !== null).length;
+      delay = Math.min(held * CLAIM_STAGGER_MS, CLAIM_STAGGER_MAX_MS);
+    }
+    if (!this.wanted.has(id))
+      this.wanted.set(id, { slave, camera, grantedAt: null, heldBy: null, notBefore: now + delay });
+    if (delay === 0) this.round = this.round.then(() => this.renew(id));
+    else this.renewLater(id, delay);
+  }
+
+  /** Claims `id` in `ms` (on the round chain, so never at the same time as a round). */
+  private renewLater(id: string, ms: number): void {
+    const timer = setTimeout(() => {
+      this.later.delete(timer);
+      this.round = this.round.then(() => this.renew(id));
+    }, ms);
+    this.later.add(timer);
+  }
+
+  /**
+   * Another compressor holds `id` until `expiresAt`. A live holder renews every ROUND_MS for LEASE_TTL_S, so its
+   * lease never comes within ROUND_MS of its end; one that does has stopped renewing (it died, or lost the slave),
+   * and the camera is claimed right after the expiry instead of at our next round, up to ROUND_MS later.
+   * `expiresAt` is the slave's wall clock: with a skewed clock this only adds or skips one claim.
+   */
+  private claimAtExpiry(id: string, expiresAt: string): void {
+    const left = Date.parse(expiresAt) - Date.now();
+    if (left >= 0 && left < ROUND_MS) this.renewLater(id, left + 50);
   }
 
   private drop(id: string, reason: string): void {
@@ -212,7 +262,9 @@ export class CompressorRole {
     if (!claim) return;
     this.wanted.delete(id);
     this.pool?.park(id, reason);
-    if (claim.grantedAt !== null) void this.links.get(claim.slave)?.client.release(claim.camera, this.holder);
+    if (claim.grantedAt === null) return;
+    this.recentlyHeld.set(id, performance.now());
+    void this.links.get(claim.slave)?.client.release(claim.camera, this.holder);
   }
 
   private async renewAll(): Promise<void> {
@@ -224,6 +276,7 @@ export class CompressorRole {
     const claim = this.wanted.get(id);
     const link = claim && this.links.get(claim.slave);
     if (!claim || !link) return;
+    if (claim.grantedAt === null && performance.now() < claim.notBefore) return; // staggered: see online()
     const result = await link.client.claim(claim.camera, this.holder, LEASE_TTL_S);
     if (this.wanted.get(id) !== claim) return; // dropped while we waited
     if (result.result === 'granted') {
@@ -236,6 +289,7 @@ export class CompressorRole {
       if (claim.grantedAt !== null) this.pool?.park(id, `lease taken by ${result.heldBy}`);
       else this.pool?.park(id, `transcoded by ${result.heldBy}`);
       claim.grantedAt = null;
+      this.claimAtExpiry(id, result.expiresAt);
     } else if (claim.grantedAt !== null && performance.now() - claim.grantedAt > LEASE_TTL_S * 1000) {
       // Our lease has run out without a renewal (slave unreachable): another compressor may hold it by now.
       claim.grantedAt = null;

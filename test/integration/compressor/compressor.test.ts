@@ -8,36 +8,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import type { JobView } from '../../../app/defs/job.js';
-import { startCore, type Scope, type TestCore } from '../../helpers/core.js';
-import { api } from '../../helpers/http.js';
 import { waitUntil } from '../../helpers/processes.js';
 import { FFMPEG, FFPROBE, gstRead, spawnPeer } from '../rtsp/peers.js';
-import { addCamera, rtmpPushArgs, rtspUrl, startSlave, token, type Slave } from '../slave/slave.js';
-
-/** A 1280x720 camera: the reference publisher at 720p. */
-const camera720 = (url: string) => rtmpPushArgs(url).map((a) => a.replace('size=640x360', 'size=1280x720'));
-
-/** A compressor core following `slave` with a token of its own. */
-async function startCompressor(scope: Scope, s: Slave, name: string): Promise<{ tc: TestCore; admin: string }> {
-  const tok = await token(s, name);
-  const tc = await startCore(scope, {
-    flags: { 'node.role': 'compressor', 'node.name': name },
-    fileValues: { compressor: { slaves: [{ url: s.tc.url, token: tok.secret, name: 'site-a' }] } },
-  });
-  const { login } = await import('../../helpers/core.js');
-  return { tc, admin: (await login(tc.url)).accessToken };
-}
-
-async function jobs(c: { tc: TestCore; admin: string }): Promise<JobView[]> {
-  return ((await api(c.tc.url, '/api/v1/jobs', { token: c.admin })).json as { jobs: JobView[] }).jobs;
-}
-
-const count = (s: Slave, type: string, plane: string, path: string) =>
-  s.events.filter((e) => {
-    const d = e.data as { plane?: string; path?: string };
-    return e.type === type && d.plane === plane && d.path === path;
-  }).length;
+import { addCamera, rtspUrl, startSlave, token } from '../slave/slave.js';
+import { camera720, count, jobs, startCompressor } from './fixture.js';
 
 test('a 720p camera becomes a 480p F2 by the default preset; GStreamer reads it; a killed job is back', async (t) => {
   const s = await startSlave(t);
