@@ -8,23 +8,24 @@ import { silentLogger } from '../../../app/log/logger.js';
 import type { Authorize, AuthorizeRequest, RtspServer } from '../../../app/media/rtsp/index.js';
 import { RtspPuller, type RtspPullerOptions } from '../../../app/media/rtsp-client/index.js';
 import { killAll, waitUntil } from '../../helpers/processes.js';
-import { assertRealtimeRead, ffmpegRead, probe, publishTestStream, readReport, startServer } from '../rtsp/peers.js';
+import {
+  assertRealtimeRead,
+  ffmpegRead,
+  probe,
+  publishTestStream,
+  readReport,
+  startServer,
+  userPolicy,
+  type TestUsers,
+} from '../rtsp/peers.js';
 import { activeResources, capturingLogger, challengeProxy } from './fake-cameras.js';
 
-const USERS: Record<string, { password: string; publish: boolean }> = {
+const USERS: TestUsers = {
   cam: { password: 'cam-secret', publish: true },
   puller: { password: 'pull-s3cret-xyz', publish: false },
 };
 
-/** The camera's policy: known user with the right password; only `cam` publishes. */
-function policy(seen: AuthorizeRequest[]): Authorize {
-  return (req) => {
-    seen.push(req);
-    const user = req.user === undefined ? undefined : USERS[req.user];
-    if (!user || !req.checkPassword(user.password)) return 'unauthorized';
-    return req.action === 'publish' && !user.publish ? 'forbidden' : 'ok';
-  };
-}
+const policy = (seen: AuthorizeRequest[]): Authorize => userPolicy(USERS, seen);
 
 /** A camera (RtspServer with credentials) streaming `cam1`, and the relay the puller publishes to. */
 async function setup(t: TestContext): Promise<{ camera: RtspServer; relay: RtspServer; seen: AuthorizeRequest[] }> {

@@ -2,23 +2,24 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { Authorize, AuthorizeRequest, RtspServerEvents } from '../../../app/media/rtsp/index.js';
-import { FFMPEG, probe, publisherArgs, publishTestStream, spawnPeer, startServer } from './peers.js';
+import {
+  FFMPEG,
+  probe,
+  publisherArgs,
+  publishTestStream,
+  spawnPeer,
+  startServer,
+  userPolicy,
+  type TestUsers,
+} from './peers.js';
 import { RawClient } from './raw-client.js';
 
-const USERS: Record<string, { password: string; publish: boolean }> = {
+const USERS: TestUsers = {
   cam: { password: 'cam-secret', publish: true },
   viewer: { password: 'view-secret', publish: false },
 };
 
-/** The policy a role would implement: unknown user or wrong password → unauthorized; no right → forbidden. */
-function policy(seen: AuthorizeRequest[]): Authorize {
-  return (req) => {
-    seen.push(req);
-    const user = req.user === undefined ? undefined : USERS[req.user];
-    if (!user || !req.checkPassword(user.password)) return 'unauthorized';
-    return req.action === 'publish' && !user.publish ? 'forbidden' : 'ok';
-  };
-}
+const policy = (seen: AuthorizeRequest[]): Authorize => userPolicy(USERS, seen);
 
 test('no credentials → 401 with Digest and Basic challenges; Basic works; a wrong password is counted', async (t) => {
   const seen: AuthorizeRequest[] = [];

@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { silentLogger } from '../../../app/log/logger.js';
 import { RtspServer } from '../../../app/media/rtsp/index.js';
-import type { Authorize, RtspLimits } from '../../../app/media/rtsp/index.js';
+import type { Authorize, AuthorizeRequest, RtspLimits } from '../../../app/media/rtsp/index.js';
 import { waitUntil } from '../../helpers/processes.js';
 import type { Scope } from '../../helpers/core.js';
 import { spawnPeer, type Peer, type PeerResult } from '../../helpers/peers.js';
@@ -135,4 +135,20 @@ export function gstRead(scope: Scope, url: string, protocols: 'tcp' | 'udp'): Pe
 export async function probe(scope: Scope, url: string, extra: string[] = []): Promise<PeerResult> {
   const args = ['-hide_banner', '-v', 'error', ...extra, '-show_entries', 'stream=codec_name,width,height'];
   return spawnPeer(scope, FFPROBE, [...args, '-of', 'compact', url]).done;
+}
+
+/** Users of a test policy: a password and whether they may publish. */
+export type TestUsers = Record<string, { password: string; publish: boolean }>;
+
+/**
+ * The policy a role would implement, over `users`: unknown user or wrong password → unauthorized; no right →
+ * forbidden. Every request is recorded in `seen`.
+ */
+export function userPolicy(users: TestUsers, seen: AuthorizeRequest[]): Authorize {
+  return (req) => {
+    seen.push(req);
+    const user = req.user === undefined ? undefined : users[req.user];
+    if (!user || !req.checkPassword(user.password)) return 'unauthorized';
+    return req.action === 'publish' && !user.publish ? 'forbidden' : 'ok';
+  };
 }

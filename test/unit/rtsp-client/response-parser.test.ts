@@ -2,14 +2,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { ResponseParser, type ClientItem } from '../../../app/media/rtsp-client/response-parser.js';
-
-const SDP = 'v=0\r\no=- 0 0 IN IP4 127.0.0.1\r\ns=x\r\nt=0 0\r\nm=video 0 RTP/AVP 96\r\na=rtpmap:96 H264/90000\r\n';
-
-function frame(channel: number, payload: Buffer): Buffer {
-  const head = Buffer.from([0x24, channel, 0, 0]);
-  head.writeUInt16BE(payload.length, 2);
-  return Buffer.concat([head, payload]);
-}
+import { frame, prng, randomChunks, SDP } from '../rtsp/parser-fixtures.js';
 
 /** What a camera sends a client: a challenge, an SDP, frames, a server→client request, stray line ends. */
 const VALID: Buffer[] = [
@@ -40,26 +33,6 @@ function norm(items: ClientItem[]): unknown[] {
 }
 
 const parse = (chunks: Buffer[], parser = new ResponseParser()) => chunks.flatMap((c) => parser.push(c));
-
-/** A seeded PRNG (mulberry32) so a failure can be replayed. */
-function prng(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let x = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    x = (x + Math.imul(x ^ (x >>> 7), 61 | x)) ^ x;
-    return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-function randomChunks(input: Buffer, rnd: () => number, maxChunk: number): Buffer[] {
-  const out: Buffer[] = [];
-  for (let i = 0; i < input.length;) {
-    const n = 1 + Math.floor(rnd() * maxChunk);
-    out.push(input.subarray(i, i + n));
-    i += n;
-  }
-  return out;
-}
 
 test('responses with bodies and every challenge, frames, server requests and lenient headers, in order', () => {
   const items = parse([Buffer.concat(VALID)]);

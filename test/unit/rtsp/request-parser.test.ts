@@ -2,15 +2,9 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { RtspParser, type ParsedItem } from '../../../app/media/rtsp/request-parser.js';
+import { frame, prng, randomChunks, SDP } from './parser-fixtures.js';
 
 const LIMITS = { maxHeaderBytes: 16 * 1024, maxBodyBytes: 64 * 1024 };
-const SDP = 'v=0\r\no=- 0 0 IN IP4 127.0.0.1\r\ns=x\r\nt=0 0\r\nm=video 0 RTP/AVP 96\r\na=rtpmap:96 H264/90000\r\n';
-
-function frame(channel: number, payload: Buffer): Buffer {
-  const head = Buffer.from([0x24, channel, 0, 0]);
-  head.writeUInt16BE(payload.length, 2);
-  return Buffer.concat([head, payload]);
-}
 
 /** A realistic publisher conversation: requests, a body, interleaved frames, stray CRLF and a response. */
 const VALID: Buffer[] = [
@@ -46,25 +40,6 @@ function parseChunks(chunks: Buffer[], limits = LIMITS): ParsedItem[] {
 }
 
 /** Splits `input` into chunks of random sizes (1..maxChunk). */
-function randomChunks(input: Buffer, rnd: () => number, maxChunk: number): Buffer[] {
-  const out: Buffer[] = [];
-  for (let i = 0; i < input.length;) {
-    const n = 1 + Math.floor(rnd() * maxChunk);
-    out.push(input.subarray(i, i + n));
-    i += n;
-  }
-  return out;
-}
-
-/** A seeded PRNG (mulberry32) so a failure can be replayed. */
-function prng(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let x = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    x = (x + Math.imul(x ^ (x >>> 7), 61 | x)) ^ x;
-    return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 test('parses requests, bodies, folded headers, frames and responses in order', () => {
   const items = parseChunks([Buffer.concat(VALID)]);
