@@ -142,13 +142,13 @@ export class StreamPath {
     const now = Date.now();
     const out = state.output.rtp(packet, now);
     if (!out) return;
-    state.meter.add(out, out.readUInt32BE(4), now);
+    // Once per packet: the meter counts key frames and waiting readers start at one.
+    const join = isJoinPoint(state.rule, out);
+    state.meter.add(out, out.readUInt32BE(4), now, join);
     const bytesBefore = this.bytesOut;
-    let join: boolean | undefined;
     for (const entry of this.readers.values()) {
       if (entry.waiting[track]) {
-        join ??= isJoinPoint(state.rule, out);
-        if (!join && Date.now() < entry.joinDeadline) continue;
+        if (!join && now < entry.joinDeadline) continue;
         entry.waiting[track] = false;
       }
       if (entry.sink.sendRtp(track, out)) {

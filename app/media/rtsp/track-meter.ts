@@ -6,7 +6,7 @@
  */
 import type { RtspTrackStats } from '../../defs/rtsp.js';
 import { parseSps } from '../codec/h264-sps.js';
-import { isJoinPoint, joinRule, payloadOffset, type JoinRule } from './rtp-packet.js';
+import { joinRule, payloadOffset, type JoinRule } from './rtp-packet.js';
 import type { SdpMedia } from './sdp.js';
 
 /** Seconds of history behind the rates; whole seconds, the current one excluded. */
@@ -53,8 +53,8 @@ export class TrackMeter {
     if (this.rule === 'h264') this.size = spropSize(media.lines);
   }
 
-  /** Counts one packet (as sent to readers). */
-  add(packet: Buffer, timestamp: number, now: number): void {
+  /** Counts one packet (as sent to readers); `join`: it starts a key frame (isJoinPoint, computed by the caller). */
+  add(packet: Buffer, timestamp: number, now: number, join: boolean): void {
     this.bytes.add(packet.length, now);
     if (this.media.media !== 'video') return;
     if (timestamp !== this.lastTimestamp) {
@@ -62,7 +62,7 @@ export class TrackMeter {
       this.picturesSinceKey++;
       this.lastTimestamp = timestamp;
     }
-    if (this.rule === 'any' || !isJoinPoint(this.rule, packet)) return;
+    if (this.rule === 'any' || !join) return;
     if (this.rule === 'h264') this.size = inBandSize(packet) ?? this.size;
     if (this.lastKey?.timestamp === timestamp) return; // SPS, PPS and IDR of one picture
     if (this.lastKey && this.media.clockRate > 0) {
