@@ -10,6 +10,7 @@ import {
   GST,
   gstRead,
   probe,
+  type PeerResult,
   readReport,
   spawnPeer,
   startServer,
@@ -30,8 +31,9 @@ test('H.264 + AAC from FLV: ffprobe, ffmpeg tcp/udp for 10 s in real time, GStre
 
   const readers = [ffmpegRead(t, url, 'tcp', READ_S), ffmpegRead(t, url, 'udp', READ_S)];
   const gstVideo = gstRead(t, url, 'tcp');
+  // Not -q: gst-launch then prints the pipeline's EOS, which it posts only once both sinks decoded their 100 buffers.
   const gstBoth = spawnPeer(t, GST, [
-    ...['-q', 'rtspsrc', `location=${url}`, 'protocols=tcp', 'name=src'],
+    ...['rtspsrc', `location=${url}`, 'protocols=tcp', 'name=src'],
     ...['src.', '!', 'application/x-rtp,media=video', '!', 'rtph264depay', '!', 'h264parse', '!', 'avdec_h264'],
     ...['!', 'fakesink', 'num-buffers=100'],
     ...['src.', '!', 'application/x-rtp,media=audio', '!', 'rtpmp4gdepay', '!', 'aacparse', '!', 'avdec_aac'],
@@ -40,7 +42,7 @@ test('H.264 + AAC from FLV: ffprobe, ffmpeg tcp/udp for 10 s in real time, GStre
   const [tcp, udp] = (await Promise.all(readers.map((r) => r.done))).map(readReport);
   const [video, both] = await Promise.all([gstVideo.done, gstBoth.done]);
   assert.equal(video.code, 0, `gst video: ${video.stderr.slice(-2000)}`);
-  assert.equal(both.code, 0, `gst video + audio: ${both.stderr.slice(-2000)}`);
+  assertGstDecodedBoth(t, both);
   for (const [name, report] of [['ffmpeg tcp', tcp!] as const, ['ffmpeg udp', udp!] as const]) {
     assertRealtimeRead(report, READ_S, name);
     // 250 at most. A reader gets audio at once but video from the next key frame (GOP 1 s), and -t counts from
@@ -58,11 +60,29 @@ test('H.264 + AAC from FLV: ffprobe, ffmpeg tcp/udp for 10 s in real time, GStre
   assert.ok(Math.abs((stats.video.fps ?? 0) - 25) < 0.5, `fps ${stats.video.fps}`);
   assert.deepEqual([stats.audio?.codec, stats.audio?.sampleRate, stats.audio?.channels], ['mp4a.40.2', 48000, 1]);
   assert.deepEqual([stats.invalid, stats.unsupported, stats.discontinuities, stats.audio?.reanchors], [0, 0, 0, 0]);
+  // The server dropped, timed out or refused nobody (a teardown error of gst above would otherwise be ours).
+  const { counters } = server;
+  assert.deepEqual([counters.readersDropped, counters.sessionsTimedOut, counters.badRequests], [0, 0, 0]);
   const [path] = server.paths();
   assert.deepEqual(path?.publisher, { remote: 'internal', transport: 'internal' });
   assert.equal(path?.packetsDropped, 0);
   assert.equal(stream.stderr(), '');
 });
+
+/**
+ * Both branches decoded their 100 buffers (the pipeline's EOS). gst-launch may still exit 1 when the PAUSE it sends on
+ * the way down finds the connection gone (seen once in CI with two sinks): an error of the teardown, after the media
+ * was read, is reported but not a failure; any other error is.
+ */
+function assertGstDecodedBoth(t: { diagnostic(s: string): void }, both: PeerResult): void {
+  const output = `${both.stdout.slice(-1500)}\n${both.stderr.slice(-1500)}`;
+  assert.match(both.stdout, /Got EOS from element "pipeline0"/, `gst video + audio did not reach EOS: ${output}`);
+  if (both.code === 0) return;
+  const errors = both.stderr.split('\n').filter((line) => line.startsWith('ERROR:'));
+  const teardown = /gst_rtspsrc_(pause|close|try_send)/;
+  assert.ok(teardown.test(both.stderr) && errors.length > 0, `gst video + audio failed: ${output}`);
+  t.diagnostic(`gst video + audio: EOS reached, then exit ${both.code} on the way down: ${errors.join(' | ')}`);
+}
 
 test('video only, with B-frames (composition time offsets): ffprobe, ffmpeg and GStreamer read it', async (t) => {
   const server = await startServer(t);
