@@ -180,6 +180,7 @@ export class SlaveRole {
         .pullSources()
         .filter((r) => r.source_url)
         .map((r) => ({ id: r.id, url: r.source_url!, user: r.source_user, password: r.source_password })),
+      relays: [],
     };
   }
 }

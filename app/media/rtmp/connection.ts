@@ -7,7 +7,7 @@ import type { Logger } from '../../log/logger.js';
 import { originals, protocolError } from './nms-patches.js';
 import type { NmsInvokeMessage, NmsRtmpSession } from './nms-types.js';
 import { StreamStats } from './stream-stats.js';
-import type { AuthorizePublish, RtmpIngestCounters, RtmpLimits, RtmpStreamInfo } from './types.js';
+import type { AuthorizePlay, AuthorizePublish, RtmpIngestCounters, RtmpLimits, RtmpStreamInfo } from './types.js';
 
 /** Stream names (camera ids) accepted; NMS's own pattern, bounded. */
 export const STREAM_NAME = /^[A-Za-z0-9_-]{1,64}$/;
@@ -22,6 +22,7 @@ export interface IngestContext {
   /** Mutable totals. */
   readonly counters: RtmpIngestCounters;
   readonly authorizePublish: AuthorizePublish;
+  readonly authorizePlay: AuthorizePlay | undefined;
   /** True while another connection publishes `name`. */
   isPublished(name: string): boolean;
   /** NMS accepted the publish of `conn`. */
@@ -180,16 +181,31 @@ export class RtmpConnection {
     }
   }
 
+  private playAllowed(authorize: AuthorizePlay, app: string, parsed: { name: string; query: Record<string, string> }) {
+    try {
+      return authorize({ app, name: parsed.name, query: parsed.query, remote: this.remote }) === true;
+    } catch (err) {
+      this.ctx.log.warn({ err, name: parsed.name }, 'RTMP authorizePlay threw; refusing');
+      return false;
+    }
+  }
+
   private onPlayCommand(msg: NmsInvokeMessage): void {
     if (this.closing) return;
     const { ctx, session } = this;
     const rtmp = session.rtmp;
     const parsed = parseStreamName(msg.streamName);
+    const app = rtmp.streamApp;
+    // With a play policy, any valid app name is a place to ask about (the master's sites); else only `live`.
+    const appOk = ctx.authorizePlay ? typeof app === 'string' && STREAM_NAME.test(app) : app === APP;
     let reason: string | undefined;
-    if (!ctx.allowPlay) reason = 'play disabled';
+    if (!ctx.allowPlay && !ctx.authorizePlay) reason = 'play disabled';
     else if (this.role !== 'pending') reason = 'one stream per connection';
-    else if (rtmp.streamApp !== APP) reason = 'unknown app';
+    else if (!appOk) reason = 'unknown app';
     else if (!parsed || !STREAM_NAME.test(parsed.name)) reason = 'invalid stream name';
+    else if (ctx.authorizePlay && !this.playAllowed(ctx.authorizePlay, app as string, parsed)) {
+      reason = 'not authorized';
+    }
     if (reason !== undefined) {
       ctx.counters.playsRefused++;
       ctx.log.info({ name: loggable(parsed?.name), remote: this.remote, reason }, 'RTMP play refused');

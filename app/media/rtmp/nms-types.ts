@@ -37,6 +37,11 @@ export interface NmsBroadcast {
   publishGraceMs: number;
   postPlay(session: NmsSubscriber): string | null;
   donePlay(session: NmsSubscriber): void;
+  /** Registers `session` as the publisher; an error message when the path has one. */
+  postPublish(session: NmsSubscriber): string | null;
+  donePublish(session: NmsSubscriber): void;
+  /** Caches (headers, GOP) and sends one packet to every subscriber. */
+  broadcastMessage(packet: NmsAvPacket): void;
 }
 
 /** `new BroadcastServer(streamPath)`. */

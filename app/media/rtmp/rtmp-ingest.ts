@@ -3,6 +3,7 @@ import { createServer, type AddressInfo, type Server, type Socket } from 'node:n
 import type { Logger } from '../../log/logger.js';
 import { RtmpConnection, STREAM_NAME, APP, type IngestContext } from './connection.js';
 import { FlvTap } from './flv-tap.js';
+import { InternalPublisher } from './internal-publisher.js';
 import { BroadcastServer, Context, RtmpSession } from './nms.js';
 import { redirectNmsLogger } from './nms-logger.js';
 import { nmsPatched } from './nms-patches.js';
@@ -52,6 +53,7 @@ export class RtmpIngest {
   /** Live publishers by camera name. */
   private readonly publishers = new Map<string, RtmpConnection>();
   private readonly taps = new Set<{ tap: FlvTap; broadcast: NmsBroadcast }>();
+  private readonly internal = new Set<InternalPublisher>();
   private readonly publishListeners = new Set<StreamListener>();
   private readonly unpublishListeners = new Set<StreamListener>();
   private readonly ctx: IngestContext;
@@ -70,6 +72,7 @@ export class RtmpIngest {
       allowPlay: options.allowPlay === true,
       counters: this.totals,
       authorizePublish: options.authorizePublish,
+      authorizePlay: options.authorizePlay,
       isPublished: (name) => this.publishers.has(name),
       published: (conn) => this.published(conn),
       closed: (conn) => this.closed(conn),
@@ -153,6 +156,24 @@ export class RtmpIngest {
     return () => {
       if (this.taps.delete(entry)) entry.broadcast.donePlay(tap);
     };
+  }
+
+  /**
+   * Publishes `<app>/<name>` from inside the process (the master's relays; see internal-publisher.ts). Throws when
+   * the names are invalid, the ingest is not running, or the path has a publisher. close() the result to end it;
+   * stop() ends any left.
+   */
+  publishInternal(app: string, name: string): InternalPublisher {
+    if (this.state !== 'started') throw new Error(`RtmpIngest.publishInternal: the ingest is ${this.state}`);
+    if (!STREAM_NAME.test(app) || !STREAM_NAME.test(name)) throw new Error('RtmpIngest.publishInternal: invalid name');
+    const publisher = new InternalPublisher(`/${app}/${name}`);
+    this.internal.add(publisher);
+    const close = publisher.close.bind(publisher);
+    publisher.close = () => {
+      this.internal.delete(publisher);
+      close();
+    };
+    return publisher;
   }
 
   /** A snapshot of every published stream. */
@@ -251,6 +272,7 @@ export class RtmpIngest {
     const listenerClosed = new Promise<void>((resolve) => server.close(() => resolve()));
     for (const { tap, broadcast } of this.taps) broadcast.donePlay(tap);
     this.taps.clear();
+    for (const publisher of [...this.internal]) publisher.close();
     for (const conn of this.connections) conn.destroy();
     await Promise.all([...this.connections].map((c) => c.closed));
     await listenerClosed;

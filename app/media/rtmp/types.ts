@@ -13,6 +13,12 @@ export interface PublishRequest {
 /** Decides a publish synchronously (the caller holds camera id → sha256(key)); a throw counts as a refusal. */
 export type AuthorizePublish = (req: PublishRequest) => boolean;
 
+/** What authorizePlay is asked: a play of `<app>/<name>?<query>` (both names as STREAM_NAME). */
+export type PlayRequest = PublishRequest;
+
+/** Decides a play synchronously; a throw counts as a refusal. */
+export type AuthorizePlay = (req: PlayRequest) => boolean;
+
 /** A published stream as announced by onPublish / onUnpublish. */
 export interface RtmpStreamInfo {
   /** Always `live` (the only app accepted). */
@@ -69,8 +75,13 @@ export interface RtmpIngestOptions {
   host?: string;
   log: Logger;
   authorizePublish: AuthorizePublish;
-  /** Accept RTMP play of `live/<name>` (default false: refused). HTTP-FLV is never served. */
+  /** Accept RTMP play of `live/<name>` without asking (default false: refused). HTTP-FLV is never served. */
   allowPlay?: boolean;
+  /**
+   * Plays of any `<app>/<name>` (the master's relays, `<site>/<camera>`) are decided by this; without it, only
+   * `allowPlay` plays pass.
+   */
+  authorizePlay?: AuthorizePlay;
   limits?: Partial<RtmpLimits>;
 }
 
@@ -114,7 +125,7 @@ export interface RtmpIngestCounters {
   published: number;
   /** Publishes refused: wrong app or name, unknown camera, wrong key, stream already published. */
   refused: number;
-  /** Plays refused (allowPlay false, bad name). */
+  /** Plays refused (play disabled, bad name, not authorized). */
   playsRefused: number;
   /** Players dropped because their socket buffer exceeded playerBufferBytes. */
   playersDropped: number;

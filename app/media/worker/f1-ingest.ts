@@ -2,7 +2,13 @@
 import { keyMatches } from '../../cameras/registry.js';
 import type { Logger } from '../../log/logger.js';
 import { FlvToRtpBridge, type RtpSink } from '../bridge/index.js';
-import { RtmpIngest, type PublishRequest, type RtmpIngestCounters, type RtmpStreamStats } from '../rtmp/index.js';
+import {
+  RtmpIngest,
+  type AuthorizePlay,
+  type PublishRequest,
+  type RtmpIngestCounters,
+  type RtmpStreamStats,
+} from '../rtmp/index.js';
 import type { AccessTables } from './protocol.js';
 
 /** Where bridges publish (the F1 RTSP server). */
@@ -32,12 +38,19 @@ export class F1Ingest {
       tables: () => AccessTables;
       f1: F1Target;
       onRefused: (req: PublishRequest) => void;
+      /** Plays of relayed streams (the master); none without it. */
+      authorizePlay?: AuthorizePlay;
     },
   ) {}
 
   /** Totals of the RTMP ingest (null before start). */
   get counters(): RtmpIngestCounters | null {
     return this.ingest?.counters ?? null;
+  }
+
+  /** The RTMP server while it runs (the master's relays publish into it). */
+  get rtmp(): RtmpIngest | null {
+    return this.ingest;
   }
 
   /** The RTMP port actually listened on. */
@@ -52,6 +65,7 @@ export class F1Ingest {
       port: this.opts.port,
       host: this.opts.host,
       log: log.child({ component: 'rtmp' }),
+      authorizePlay: this.opts.authorizePlay,
       authorizePublish: (req) => {
         const ok = publishAllowed(this.opts.tables(), req);
         if (!ok) this.opts.onRefused(req);

@@ -25,7 +25,14 @@ process.on('message', (raw: unknown) => {
       () => {
         send({ type: 'started', ports: p.actualPorts });
         statsTimer = setInterval(
-          () => send({ type: 'stats', streams: p.streams(), counters: p.counters(), pulls: p.pulls() }),
+          () =>
+            send({
+              type: 'stats',
+              streams: p.streams(),
+              counters: p.counters(),
+              pulls: p.pulls(),
+              relays: p.relayStates(),
+            }),
           STATS_EVERY_MS,
         );
       },

@@ -1,8 +1,14 @@
-/** The media plane of a slave: RTSP F1 and F2 servers, F1 fed by the RTMP ingest and by pulled RTSP cameras. */
+/**
+ * The media plane of a node: RTSP F1 and F2 servers and the RTMP server. On a slave F1 is fed by the RTMP ingest and
+ * by pulled RTSP cameras; on a master by relays of the slaves' F1 (also served over RTMP) and F2.
+ */
+import { createHash } from 'node:crypto';
 import type { Logger } from '../../log/logger.js';
+import type { PlayRequest } from '../rtmp/index.js';
 import { RtspServer } from '../rtsp/index.js';
 import { F1Ingest } from './f1-ingest.js';
-import { F1Pull } from './f1-pull.js';
+import { PullSet, type PullSpec } from './pull-set.js';
+import { rtspAndRtmp } from './relay-target.js';
 import type {
   AccessTables,
   FromWorker,
@@ -11,6 +17,7 @@ import type {
   PullStatus,
   PlanePorts,
   PlaneStream,
+  RelayStatus,
 } from './protocol.js';
 import { authorizeRtsp, type Plane } from './rtsp-policy.js';
 
@@ -23,7 +30,9 @@ export class MediaPlane {
   private servers: Array<{ plane: Plane; server: RtspServer }> = [];
   private unsubscribe: Array<() => void> = [];
   private ingest: F1Ingest | null = null;
-  private pull: F1Pull | null = null;
+  private pull: PullSet | null = null;
+  private relays: PullSet | null = null;
+  private relayTargets: { f1: PullSpec['target']; f2: PullSpec['target'] } | null = null;
 
   constructor(
     private readonly ports: PlanePorts,
@@ -38,7 +47,8 @@ export class MediaPlane {
   /** Replaces the access tables; takes effect for the next authorization (sessions already admitted stay). */
   setTables(tables: AccessTables): void {
     this.tables = tables;
-    this.pull?.reconcile(tables.pulls);
+    this.pull?.reconcile(this.pullSpecs());
+    this.relays?.reconcile(this.relaySpecs());
   }
 
   /** The actual ports (0 in the request resolved). */
@@ -74,6 +84,7 @@ export class MediaPlane {
         log: this.log,
         tables: () => this.tables,
         f1,
+        authorizePlay: (req) => this.playAllowed(req),
         onRefused: (req) =>
           this.report({
             type: 'auth-failed',
@@ -85,9 +96,12 @@ export class MediaPlane {
       });
       this.ingest = ingest;
       await ingest.start();
-      const pull = new F1Pull({ log: this.log, f1 });
-      this.pull = pull;
-      pull.start(this.tables.pulls);
+      const f2 = this.servers.find((s) => s.plane === 'f2')!.server;
+      this.pull = new PullSet(this.log);
+      this.pull.start(this.pullSpecs());
+      this.relayTargets = { f1: rtspAndRtmp(f1, () => ingest.rtmp, this.log), f2 };
+      this.relays = new PullSet(this.log);
+      this.relays.start(this.relaySpecs());
     } catch (err) {
       await this.stop();
       throw err;
@@ -97,6 +111,8 @@ export class MediaPlane {
   /** Stops every server; resolves when their sockets are closed. */
   async stop(): Promise<void> {
     for (const off of this.unsubscribe.splice(0)) off();
+    await this.relays?.stop();
+    this.relays = null;
     await this.pull?.stop();
     this.pull = null;
     await this.ingest?.stop();
@@ -113,16 +129,51 @@ export class MediaPlane {
         const pushed = plane === 'f1' ? ingest.get(stats.path) : undefined;
         if (pushed) return { plane, stats, ingest: pushed };
         const pulled = plane === 'f1' ? this.pull?.stats(stats.path) : undefined;
-        if (!pulled) return { plane, stats };
-        const { state, since, reconnects, lastError } = pulled;
-        return { plane, stats, pull: { state, since, reconnects, lastError } };
+        if (pulled) return { plane, stats, pull: brief(pulled) };
+        const relayed = this.relays?.stats(`${plane} ${stats.path}`);
+        return relayed ? { plane, stats, relay: brief(relayed) } : { plane, stats };
       }),
     );
   }
 
   /** Every rtsp-pull camera's puller state. */
   pulls(): PullStatus[] {
-    return this.pull?.list() ?? [];
+    return (this.pull?.list() ?? []).map(({ key, ...rest }) => ({ camera: key, ...rest }));
+  }
+
+  /** Every relay's puller state (a master's). */
+  relayStates(): RelayStatus[] {
+    return (this.relays?.list() ?? []).map(({ key, ...rest }) => {
+      const [plane, path] = key.split(' ') as ['f1' | 'f2', string];
+      return { plane, path, ...rest };
+    });
+  }
+
+  private pullSpecs(): PullSpec[] {
+    const f1 = this.servers.find((s) => s.plane === 'f1')?.server;
+    if (!f1) return [];
+    return this.tables.pulls.map((p) => ({ key: p.id, path: p.id, target: f1, ...creds(p) }));
+  }
+
+  private relaySpecs(): PullSpec[] {
+    const targets = this.relayTargets;
+    if (!targets) return [];
+    return this.tables.relays.map((r) => ({
+      key: `${r.plane} ${r.path}`,
+      path: r.path,
+      target: targets[r.plane],
+      ...creds(r),
+    }));
+  }
+
+  /** RTMP plays: relayed F1 streams only, with an API token as `?token=`. */
+  private playAllowed(req: PlayRequest): boolean {
+    const path = `${req.app}/${req.name}`;
+    if (!this.tables.relays.some((r) => r.plane === 'f1' && r.path === path)) return false;
+    const token = req.query.token;
+    if (!token) return false;
+    const hash = createHash('sha256').update(token).digest('base64url');
+    return this.tables.tokens.some((t) => t.hash === hash);
   }
 
   /** Counters of both RTSP servers and of the RTMP ingest. */
@@ -140,4 +191,12 @@ export class MediaPlane {
       ),
     );
   }
+}
+
+function brief(s: { state: PullStatus['state']; since: string; reconnects: number; lastError: string | null }) {
+  return { state: s.state, since: s.since, reconnects: s.reconnects, lastError: s.lastError };
+}
+
+function creds(p: { url: string; user: string | null; password: string | null }) {
+  return { url: p.url, user: p.user, password: p.password };
 }

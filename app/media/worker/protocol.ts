@@ -13,7 +13,24 @@ export interface AccessTables {
   users: Array<{ user: string; password: string; read: string[]; publish: string[] }>;
   /** Enabled rtsp-pull cameras, pulled into F1 as `<id>`. The password is here because the worker must send it. */
   pulls: Array<{ id: string; url: string; user: string | null; password: string | null }>;
+  /**
+   * Master: streams relayed from slaves as `<site>/<camera>`. An `f1` relay is served on F1 (RTSP) and over RTMP
+   * (app `<site>`, stream `<camera>`), an `f2` relay on F2. The slave token is here because the worker sends it.
+   */
+  relays: RelayEntry[];
 }
+
+/** One relayed stream (see AccessTables.relays). */
+export interface RelayEntry {
+  plane: 'f1' | 'f2';
+  path: string;
+  url: string;
+  user: string | null;
+  password: string | null;
+}
+
+/** A relay as its puller sees it (no credentials). */
+export type RelayStatus = PullStats & { plane: 'f1' | 'f2'; path: string };
 
 /** Where the worker listens. */
 export interface PlanePorts {
@@ -42,6 +59,8 @@ export interface PlaneStream {
   ingest?: RtmpStreamStats;
   /** F1 of a pulled camera: the puller's state, reconnects and last error. */
   pull?: Pick<PullStats, 'state' | 'since' | 'reconnects' | 'lastError'>;
+  /** A master's relayed stream: the same figures of its puller. */
+  relay?: Pick<PullStats, 'state' | 'since' | 'reconnects' | 'lastError'>;
 }
 
 /** Worker → core. */
@@ -52,7 +71,7 @@ export type FromWorker =
   | { type: 'stream-online'; plane: 'f1' | 'f2'; path: string }
   | { type: 'stream-offline'; plane: 'f1' | 'f2'; path: string }
   | { type: 'auth-failed'; plane: 'f1' | 'f2' | 'rtmp'; path: string; remote: string; reason: string }
-  | { type: 'stats'; streams: PlaneStream[]; counters: MediaCounters; pulls: PullStatus[] };
+  | { type: 'stats'; streams: PlaneStream[]; counters: MediaCounters; pulls: PullStatus[]; relays: RelayStatus[] };
 
 /** An rtsp-pull camera as its puller sees it, online or not (a wrong password shows here, in lastError). */
 export type PullStatus = PullStats & { camera: string };

@@ -18,6 +18,7 @@ const tables: AccessTables = {
   ],
   users: [{ user: 'viewer', password: 'viewer-pass', read: ['cam1', 'site-a/*'], publish: [] }],
   pulls: [],
+  relays: [],
 };
 
 function basic(user: string, password: string, path = 'cam1', action: 'read' | 'publish' = 'read'): AuthorizeRequest {
