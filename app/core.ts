@@ -2,6 +2,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { AuthService } from './api/auth/auth-service.js';
+import { PreviewTokens } from './api/auth/preview-token.js';
 import { ApiError } from './api/errors.js';
 import type { ApplyResult, ConfigControl } from './api/routes/config.js';
 import { ApiServer, canListen } from './api/server.js';
@@ -23,6 +24,9 @@ import { Supervisor } from './supervisor/supervisor.js';
 import { CompressorRole } from './roles/compressor.js';
 import { SlaveRole } from './roles/slave.js';
 import { resolveFfmpeg } from './ffmpeg/resolve.js';
+import { HlsService } from './media/hls/hls-service.js';
+import { MjpegService } from './media/mjpeg/mjpeg-service.js';
+import type { PreviewSources } from './media/preview/sources.js';
 import { PACKAGE_ROOT, VERSION } from './version.js';
 
 /** A part of the core with a lifecycle. `keys` are the config prefixes it reads; `reconfigure` applies them live. */
@@ -254,6 +258,21 @@ export class Core {
           ffmpeg: () => resolveFfmpeg({ configured: this.config.ffmpeg.path }).path,
         })
       : null;
+    // Previews (every role): streams this node serves, read through the slave's local F1/F2 for now.
+    const sources: PreviewSources = { resolve: (feed, path) => slave?.localStream(feed, path) ?? null };
+    const previewBase = {
+      supervisor,
+      sources,
+      ffmpeg: ffmpegOnce(() => this.config.ffmpeg.path),
+      options: () => this.config.previews,
+    };
+    const hls = new HlsService({
+      ...previewBase,
+      dir: join(c.dataDir, 'run', 'hls'),
+      log: log.child({ component: 'hls' }),
+    });
+    const mjpeg = new MjpegService({ ...previewBase, log: log.child({ component: 'mjpeg' }) });
+    const previewTokens = new PreviewTokens(store);
     this.slave = slave;
     this.supervisor = supervisor;
     const api = new ApiServer({
@@ -268,6 +287,7 @@ export class Core {
       mediaPulls: () => slave?.pulls() ?? [],
       leases,
       compressor,
+      previews: { hls, mjpeg, sources, tokens: previewTokens, options: () => this.config.previews },
       presets: () => Object.keys(this.config.compressor.presets),
       bus: this.bus,
       log,
@@ -323,9 +343,36 @@ export class Core {
             },
           ]
         : []),
+      {
+        name: 'previews',
+        keys: ['previews'],
+        start: async () => {
+          previewTokens.start();
+          await hls.start();
+          await mjpeg.start();
+        },
+        stop: async () => {
+          await mjpeg.stop();
+          await hls.stop();
+        },
+        reconfigure: () => {}, // the services read this.config.previews on every use
+      },
       { name: 'api', keys: ['api'], start: () => api.start(), stop: () => api.stop() },
     ];
   }
+}
+
+/** The ffmpeg path, resolved (which runs `ffmpeg -version`, synchronously) once per configured value. */
+function ffmpegOnce(configured: () => string | undefined): () => string {
+  let memo: { configured: string | undefined; path: string } | null = null;
+  return () => {
+    const want = configured();
+    const hit = memo?.configured === want ? memo : null;
+    if (hit) return hit.path;
+    const path = resolveFfmpeg({ configured: want }).path;
+    memo = { configured: want, path };
+    return path;
+  };
 }
 
 /** Creates a core from a loaded config (or a bare validated config, as the Electron shell may pass). */

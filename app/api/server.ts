@@ -26,6 +26,7 @@ import { eventRoutes, SseHub } from './routes/events.js';
 import { jobRoutes, type JobsApi } from './routes/jobs.js';
 import { leaseRoutes, type LeaseBook } from './routes/leases.js';
 import { healthRoutes, nodeRoutes, type NodeRouteDeps } from './routes/node.js';
+import { previewApiRoutes, previewRoutes, previewTokenCheck, type PreviewRouteDeps } from './routes/previews.js';
 import { streamRoutes } from './routes/streams.js';
 import { tokenRoutes } from './routes/tokens.js';
 
@@ -46,6 +47,8 @@ export interface ApiDeps extends NodeRouteDeps {
   leases: LeaseBook | null;
   /** The compressor role's jobs, encoders and slave links; without it /api/v1/jobs is not served. */
   compressor: JobsApi | null;
+  /** HLS, MJPEG and snapshot previews with their signed links; without them /hls, /mjpeg, /snapshot are not served. */
+  previews?: PreviewRouteDeps | null;
   /** Preset names of the current config (for PATCH /jobs). */
   presets: () => string[];
   bus: EventBus;
@@ -184,7 +187,7 @@ export class ApiServer {
       transform: jsonSchemaTransform,
     });
     await app.register(swaggerUi, { routePrefix: '/api/docs' });
-    installAuth(app, d.auth);
+    installAuth(app, d.auth, d.previews ? previewTokenCheck(d.previews) : undefined);
 
     await app.register(healthRoutes(d));
     app.get('/metrics', { schema: { hide: true } }, async (_req, reply) =>
@@ -209,9 +212,11 @@ export class ApiServer {
         await v1.register(streamRoutes(d));
         await v1.register(configRoutes(d.config));
         await v1.register(eventRoutes({ bus: d.bus, hub: this.hub, heartbeatMs: d.heartbeatMs ?? 15_000 }));
+        if (d.previews) await v1.register(previewApiRoutes(d.previews));
       },
       { prefix: '/api/v1' },
     );
+    if (d.previews) await app.register(previewRoutes(d.previews));
     if (d.uiDir && existsSync(d.uiDir)) {
       await app.register(fastifyStatic, { root: d.uiDir, wildcard: false, index: ['index.html'] });
       // The UI routes with the hash, so only unknown non-API GETs fall back to index.html.

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import { ROLES } from '../defs/node.js';
 import { compressorSchema } from './compressor.js';
+import { previewsSchema } from './previews.js';
 
 /** Metadata every leaf may carry besides its description. */
 export interface FieldMeta {
@@ -203,6 +204,7 @@ export const configSchema = z.strictObject({
     })
     .prefault({}),
   compressor: compressorSchema,
+  previews: previewsSchema,
 });
 
 /** The validated configuration. */

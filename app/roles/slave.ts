@@ -1,4 +1,5 @@
 /** The slave role: runs the media plane (RTSP F1/F2, RTMP ingest) in a supervised worker and keeps it in step. */
+import { randomBytes } from 'node:crypto';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { CameraRegistry } from '../cameras/registry.js';
@@ -13,6 +14,7 @@ import type {
   PullStatus,
   PlaneStream,
 } from '../media/worker/protocol.js';
+import type { PreviewSource } from '../media/preview/sources.js';
 import type { Store } from '../store/store.js';
 import type { ChildSpec, SupervisedChild } from '../supervisor/types.js';
 
@@ -50,6 +52,10 @@ export class SlaveRole {
   private latest: PlaneStream[] = [];
   private totals: MediaCounters | null = null;
   private pullStates: PullStatus[] = [];
+  /** `<plane>/<path>` of the streams online now (from the worker's events, not its 2 s stats). */
+  private readonly online = new Set<string>();
+  /** Read-only RTSP user for this core's own readers (previews); per process, never logged or persisted. */
+  private readonly reader = { user: 'cupola-local-reader', password: randomBytes(24).toString('base64url') };
   private ports: PlanePorts | null = null;
 
   constructor(private readonly deps: SlaveDeps) {}
@@ -67,6 +73,22 @@ export class SlaveRole {
   /** The pullers of rtsp-pull cameras, as last reported. */
   pulls(): PullStatus[] {
     return this.pullStates;
+  }
+
+  /**
+   * A URL this core can read a stream of the plane with (the internal read credential in it: never log it), and
+   * whether it is online; null when the plane serves no such path and no camera has that id.
+   */
+  localStream(plane: 'f1' | 'f2', path: string): PreviewSource | null {
+    const ports = this.ports;
+    if (!ports) return null;
+    const online = this.online.has(`${plane}/${path}`);
+    if (!online && this.deps.store.cameras.get(path) === undefined) return null;
+    const wildcard = ports.host === '0.0.0.0' || ports.host === '::' || ports.host === '';
+    const host = wildcard ? '127.0.0.1' : ports.host.includes(':') ? `[${ports.host}]` : ports.host;
+    const port = plane === 'f1' ? ports.f1Port : ports.f2Port;
+    const auth = `${encodeURIComponent(this.reader.user)}:${encodeURIComponent(this.reader.password)}`;
+    return { url: `rtsp://${auth}@${host}:${port}/${path}`, online };
   }
 
   /** Ports the plane listens on once started. */
@@ -120,6 +142,7 @@ export class SlaveRole {
     if (this.child) await this.deps.supervisor.remove(WORKER);
     this.child = null;
     this.latest = [];
+    this.online.clear();
     this.totals = null;
     this.pullStates = [];
   }
@@ -128,6 +151,7 @@ export class SlaveRole {
     const { bus, config } = this.deps;
     switch (m.type) {
       case 'booted': {
+        this.online.clear(); // a new incarnation serves nothing yet
         // Sent by every incarnation: a restarted worker is configured again from the current state.
         const ports = {
           host: config.media.host,
@@ -152,9 +176,11 @@ export class SlaveRole {
         this.deps.log.error({ reason: m.message }, 'media plane failed to start');
         break;
       case 'stream-online':
+        this.online.add(`${m.plane}/${m.path}`);
         bus.emit('stream.online', { plane: m.plane, path: m.path });
         break;
       case 'stream-offline':
+        this.online.delete(`${m.plane}/${m.path}`);
         bus.emit('stream.offline', { plane: m.plane, path: m.path });
         break;
       case 'auth-failed':
@@ -175,7 +201,7 @@ export class SlaveRole {
         .filter((c) => c.enabled && c.kind === 'rtmp-push' && c.keyHash)
         .map((c) => ({ id: c.id, keyHash: c.keyHash! })),
       tokens: this.deps.store.apiTokens.activeCredentials(),
-      users: this.deps.config.rtsp.users,
+      users: [...this.deps.config.rtsp.users, { ...this.reader, read: ['*'], publish: [] }],
       pulls: this.deps.cameras
         .pullSources()
         .filter((r) => r.source_url)

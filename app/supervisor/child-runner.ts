@@ -1,6 +1,7 @@
 /** One supervised child: spawn, watch, restart with backoff, stop in three steps. The handle survives restarts. */
 import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process';
 import { performance } from 'node:perf_hooks';
+import type { Readable } from 'node:stream';
 import type { ChildProgress, ChildState, ChildStatus } from '../defs/child.js';
 import type { EventBus } from '../events/bus.js';
 import type { Logger } from '../log/logger.js';
@@ -149,7 +150,8 @@ export class ChildRunner implements SupervisedChild {
     this.log.debug({ argv: redactArgs([plan.command, ...plan.args]), envKeys, attempt: this.attempt }, 'spawning');
     let cp: ChildProcess;
     try {
-      const stdio: StdioOptions = this.spec.ipc ? ['pipe', 'pipe', 'pipe', 'ipc'] : ['pipe', 'pipe', 'pipe'];
+      const fd3 = this.spec.ipc ? ['ipc' as const] : this.spec.dataPipe ? ['pipe' as const] : [];
+      const stdio: StdioOptions = ['pipe', 'pipe', 'pipe', ...fd3];
       // detached = setsid(): the child leads its own process group, so one kill(-pgid) reaches everything it forks.
       cp = spawn(plan.command, plan.args, { env: plan.env, cwd: this.spec.cwd, detached: true, stdio });
     } catch (err) {
@@ -186,6 +188,20 @@ export class ChildRunner implements SupervisedChild {
   private attachIo(cp: ChildProcess): void {
     // Output of a previous incarnation can still drain after a restart; it must not feed the new one's watchdog.
     const current = () => this.proc === cp;
+    const data = this.spec.dataPipe;
+    const pipe3 = data && (cp.stdio[3] as Readable | null | undefined);
+    if (data && pipe3) {
+      const attempt = this.attempt;
+      pipe3.on('data', (chunk: Buffer) => {
+        if (current()) this.watchdog.touch();
+        try {
+          data(chunk, attempt);
+        } catch (err) {
+          this.log.warn({ err: (err as Error).message }, 'data pipe listener threw');
+        }
+      });
+      pipe3.on('error', () => {}); // torn down with the process; the exit event reports what matters
+    }
     attachOutput(cp, this.spec.kind === 'ffmpeg' && this.spec.progress === true, {
       line: (stream, text) => {
         const safe = redactUrlCredentials(text);

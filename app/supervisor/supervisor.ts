@@ -51,6 +51,7 @@ export class Supervisor {
     if (!spec.name) throw new Error('ChildSpec.name must not be empty');
     if (this.children.has(spec.name)) throw new Error(`a child named ${spec.name} already exists`);
     if (spec.progress && spec.kind !== 'ffmpeg') throw new Error(`${spec.name}: progress is only for kind 'ffmpeg'`);
+    if (spec.ipc && spec.dataPipe) throw new Error(`${spec.name}: dataPipe and ipc both want fd 3`);
     const { log, bus, options } = this.deps;
     const runner = new ChildRunner(spec, { log, bus, options, recorder: registry, wrapper: this.wrapper });
     this.children.set(spec.name, runner);

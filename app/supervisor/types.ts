@@ -26,6 +26,12 @@ export interface ChildSpec {
   restart?: RestartPolicy;
   /** Node workers: open an IPC channel; every message counts as activity for the watchdog. */
   ipc?: boolean;
+  /**
+   * Opens fd 3 of the child as a pipe to the core (ffmpeg: `pipe:3`, e.g. JPEG frames) and hands every chunk to this
+   * function with the attempt number of the incarnation that wrote it (a new number = a new stream of bytes).
+   * Each chunk counts as activity for the watchdog. Not together with `ipc`.
+   */
+  dataPipe?: (chunk: Buffer, attempt: number) => void;
 }
 
 /** Read-only view of a child, for the API and UI. */
