@@ -24,6 +24,8 @@ import { Supervisor } from './supervisor/supervisor.js';
 import { CompressorRole } from './roles/compressor.js';
 import { SlaveRole } from './roles/slave.js';
 import { resolveFfmpeg } from './ffmpeg/resolve.js';
+import { RelayController } from './relay/controller.js';
+import { RelayService } from './relay/service.js';
 import { HlsService } from './media/hls/hls-service.js';
 import { MjpegService } from './media/mjpeg/mjpeg-service.js';
 import type { PreviewSources } from './media/preview/sources.js';
@@ -273,6 +275,15 @@ export class Core {
     });
     const mjpeg = new MjpegService({ ...previewBase, log: log.child({ component: 'mjpeg' }) });
     const previewTokens = new PreviewTokens(store);
+    // The dynamic stream controller (every role): RTSP → RTMP jobs whose URLs a control server pushes over SSE.
+    const relay = new RelayController({
+      config: () => this.config.relay,
+      store,
+      supervisor,
+      bus: this.bus,
+      log: log.child({ component: 'relay' }),
+      ffmpeg: () => resolveFfmpeg({ configured: this.config.ffmpeg.path }).path,
+    });
     this.slave = slave;
     this.supervisor = supervisor;
     const api = new ApiServer({
@@ -287,6 +298,7 @@ export class Core {
       mediaPulls: () => slave?.pulls() ?? [],
       leases,
       compressor,
+      relay: { api: new RelayService(relay, () => this.config.relay), config: () => this.config.relay },
       previews: { hls, mjpeg, sources, tokens: previewTokens, options: () => this.config.previews },
       presets: () => Object.keys(this.config.compressor.presets),
       bus: this.bus,
@@ -356,6 +368,13 @@ export class Core {
           await hls.stop();
         },
         reconfigure: () => {}, // the services read this.config.previews on every use
+      },
+      {
+        name: 'relay',
+        keys: ['relay'],
+        start: () => relay.start(),
+        stop: () => relay.stop(),
+        reconfigure: () => relay.reconfigure(),
       },
       { name: 'api', keys: ['api'], start: () => api.start(), stop: () => api.stop() },
     ];

@@ -26,6 +26,8 @@ import { eventRoutes, SseHub } from './routes/events.js';
 import { jobRoutes, type JobsApi } from './routes/jobs.js';
 import { leaseRoutes, type LeaseBook } from './routes/leases.js';
 import { healthRoutes, nodeRoutes, type NodeRouteDeps } from './routes/node.js';
+import { relayRoutes, type RelayApi } from './routes/relay.js';
+import { relaySeedRoutes } from './routes/relay-seed.js';
 import { previewApiRoutes, previewRoutes, previewTokenCheck, type PreviewRouteDeps } from './routes/previews.js';
 import { streamRoutes } from './routes/streams.js';
 import { tokenRoutes } from './routes/tokens.js';
@@ -49,6 +51,8 @@ export interface ApiDeps extends NodeRouteDeps {
   compressor: JobsApi | null;
   /** HLS, MJPEG and snapshot previews with their signed links; without them /hls, /mjpeg, /snapshot are not served. */
   previews?: PreviewRouteDeps | null;
+  /** The relay (app/relay) and its config section; without it /api/v1/relay and the seed 002 routes are not served. */
+  relay?: { api: RelayApi; config: () => Config['relay'] } | null;
   /** Preset names of the current config (for PATCH /jobs). */
   presets: () => string[];
   bus: EventBus;
@@ -213,10 +217,14 @@ export class ApiServer {
         await v1.register(configRoutes(d.config));
         await v1.register(eventRoutes({ bus: d.bus, hub: this.hub, heartbeatMs: d.heartbeatMs ?? 15_000 }));
         if (d.previews) await v1.register(previewApiRoutes(d.previews));
+        if (d.relay) await v1.register(relayRoutes(d.relay.api), { prefix: '/relay' });
       },
       { prefix: '/api/v1' },
     );
     if (d.previews) await app.register(previewRoutes(d.previews));
+    // The seed 002 routes keep the seed's paths (outside /api/v1); the auth hook covers every /api/ path.
+    if (d.relay)
+      await app.register(relaySeedRoutes({ relay: d.relay.api, relayConfig: d.relay.config, config: d.config }));
     if (d.uiDir && existsSync(d.uiDir)) {
       await app.register(fastifyStatic, { root: d.uiDir, wildcard: false, index: ['index.html'] });
       // The UI routes with the hash, so only unknown non-API GETs fall back to index.html.

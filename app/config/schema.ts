@@ -5,6 +5,7 @@ import { z } from 'zod';
 import { ROLES } from '../defs/node.js';
 import { compressorSchema } from './compressor.js';
 import { previewsSchema } from './previews.js';
+import { relaySchema } from './relay.js';
 
 /** Metadata every leaf may carry besides its description. */
 export interface FieldMeta {
@@ -205,6 +206,7 @@ export const configSchema = z.strictObject({
     .prefault({}),
   compressor: compressorSchema,
   previews: previewsSchema,
+  relay: relaySchema,
 });
 
 /** The validated configuration. */

@@ -4,6 +4,7 @@ import type { ChildProgress } from './child.js';
 import type { JobState } from './job.js';
 import type { Role } from './node.js';
 import type { SlaveLinkState } from './peer.js';
+import type { RelayStreamState, SseClientState, SwitchMode, UrlChangeSource } from './relay.js';
 
 /** Every event the core publishes, by type. */
 export interface EventMap {
@@ -42,6 +43,28 @@ export interface EventMap {
   };
   /** A compressor's link to a slave changed state. */
   'peer.state': { name: string; url: string; state: SlaveLinkState; error: string | null };
+  /** A relay stream (app/relay) changed state; `reason` says why (the source's error while retrying). */
+  'relay.stream.state': {
+    id: string;
+    state: RelayStreamState;
+    previous: RelayStreamState | null;
+    reason: string | null;
+  };
+  /** A relay stream's URLs changed (masked); `mode` is how the running job switched, null when it did not run. */
+  'relay.urls.changed': {
+    id: string;
+    source: UrlChangeSource;
+    rtspUrl: string;
+    rtmpUrl: string;
+    mode: SwitchMode | null;
+    gapMs: number | null;
+  };
+  /** A URL update was refused (invalid URL, failed probe, failed switch): nothing changed. */
+  'relay.update.rejected': { id: string; source: UrlChangeSource; errors: string[] };
+  /** The relay's SSE client connected, lost its connection or waits to reconnect. */
+  'relay.sse.state': { state: SseClientState; url: string | null; error: string | null; reconnectInMs: number | null };
+  /** A line of a relay stream's log (also stored in stream_logs). */
+  'relay.log': { id: string; level: 'info' | 'warn' | 'error'; message: string };
 }
 
 /** One of the keys of EventMap. */

@@ -82,6 +82,64 @@ export const MIGRATIONS: readonly Migration[] = [
     // RTSP Digest never sends the password, so a token usable as an RTSP password needs HA1 = MD5(id:cupola:secret).
     sql: `ALTER TABLE api_tokens ADD COLUMN rtsp_ha1 TEXT;`,
   },
+  {
+    version: 5,
+    name: 'relay',
+    // The dynamic stream controller (app/relay), after the seed's tables. Only stream_config holds URL credentials;
+    // the other tables store URLs and event data masked.
+    sql: `
+      CREATE TABLE stream_config (
+        id TEXT PRIMARY KEY,
+        name TEXT NOT NULL,
+        rtsp_url TEXT NOT NULL,
+        rtmp_url TEXT NOT NULL,
+        preset TEXT NOT NULL DEFAULT 'auto' CHECK (preset IN ('auto', 'copy', 'transcode')),
+        ffmpeg_params TEXT,
+        auto_restart INTEGER NOT NULL DEFAULT 1,
+        enabled INTEGER NOT NULL DEFAULT 0,
+        status TEXT NOT NULL DEFAULT 'stopped',
+        last_update_at TEXT,
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL
+      );
+      CREATE TABLE stream_logs (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        stream_id TEXT NOT NULL,
+        level TEXT NOT NULL CHECK (level IN ('info', 'warn', 'error')),
+        message TEXT NOT NULL,
+        created_at TEXT NOT NULL
+      );
+      CREATE INDEX stream_logs_stream ON stream_logs (stream_id, created_at);
+      CREATE INDEX stream_logs_created ON stream_logs (created_at);
+      CREATE TABLE url_history (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        stream_id TEXT NOT NULL,
+        old_rtsp_url TEXT,
+        new_rtsp_url TEXT,
+        old_rtmp_url TEXT,
+        new_rtmp_url TEXT,
+        change_source TEXT NOT NULL CHECK (change_source IN ('sse', 'api', 'manual')),
+        event_id TEXT,
+        switched INTEGER NOT NULL DEFAULT 0,
+        gap_ms INTEGER,
+        created_at TEXT NOT NULL
+      );
+      CREATE INDEX url_history_stream ON url_history (stream_id, created_at);
+      CREATE INDEX url_history_created ON url_history (created_at);
+      CREATE TABLE sse_events (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        event_id TEXT,
+        event_type TEXT NOT NULL,
+        data TEXT NOT NULL,
+        received_at TEXT NOT NULL,
+        processed INTEGER NOT NULL DEFAULT 0,
+        outcome TEXT,
+        error TEXT
+      );
+      CREATE INDEX sse_events_event_id ON sse_events (event_id);
+      CREATE INDEX sse_events_received ON sse_events (received_at);
+    `,
+  },
 ];
 
 /** The schema version a fully migrated database has. */

@@ -5,6 +5,8 @@ import { ApiTokensRepo } from './repos/api-tokens.js';
 import { AuditLogRepo } from './repos/audit-log.js';
 import { CamerasRepo } from './repos/cameras.js';
 import { RefreshTokensRepo } from './repos/refresh-tokens.js';
+import { SseEventsRepo, StreamLogsRepo, UrlHistoryRepo } from './repos/relay-log.js';
+import { RelayStreamsRepo } from './repos/relay-streams.js';
 import { SecretsRepo } from './repos/secrets.js';
 
 /** Opens the database in start(), closes it in stop(). */
@@ -15,6 +17,10 @@ export class Store {
   refreshTokens!: RefreshTokensRepo;
   audit!: AuditLogRepo;
   cameras!: CamerasRepo;
+  relayStreams!: RelayStreamsRepo;
+  streamLogs!: StreamLogsRepo;
+  urlHistory!: UrlHistoryRepo;
+  sseEvents!: SseEventsRepo;
 
   constructor(private readonly dataDir: string) {}
 
@@ -32,6 +38,10 @@ export class Store {
     this.refreshTokens = new RefreshTokensRepo(db);
     this.audit = new AuditLogRepo(db);
     this.cameras = new CamerasRepo(db);
+    this.relayStreams = new RelayStreamsRepo(db);
+    this.streamLogs = new StreamLogsRepo(db);
+    this.urlHistory = new UrlHistoryRepo(db);
+    this.sseEvents = new SseEventsRepo(db);
   }
 
   /** Runs `fn` in one transaction: all its writes land, or none. */

@@ -27,6 +27,11 @@ export const EVENT_TYPES = [
   'lease.expired',
   'job.state',
   'peer.state',
+  'relay.stream.state',
+  'relay.urls.changed',
+  'relay.update.rejected',
+  'relay.sse.state',
+  'relay.log',
 ] as const satisfies readonly EventType[];
 
 // Fails to compile, naming the type, when EventMap gains an event this list lacks.

@@ -88,6 +88,29 @@ export function describeEvent(event: BusEvent): { text: string; severity: Severi
         severity: e.data.state === 'online' ? 'info' : 'warn',
       };
     }
+    case 'relay.stream.state': {
+      const bad = e.data.state === 'failed' || e.data.state === 'retrying';
+      const why = e.data.reason ? ` (${e.data.reason})` : '';
+      return { text: `Relay ${e.data.id}: ${e.data.state}${why}`, severity: bad ? 'warn' : 'info' };
+    }
+    case 'relay.urls.changed': {
+      const how = e.data.mode ? `, ${e.data.mode}, gap ${e.data.gapMs ?? '?'} ms` : ', applies at next start';
+      return { text: `Relay ${e.data.id}: URLs changed by ${e.data.source}${how}`, severity: 'info' };
+    }
+    case 'relay.update.rejected':
+      return {
+        text: `Relay ${e.data.id}: update from ${e.data.source} refused: ${e.data.errors.join('; ')}`,
+        severity: 'warn',
+      };
+    case 'relay.sse.state': {
+      const why = e.data.error ? ` (${e.data.error})` : '';
+      return {
+        text: `Relay control stream: ${e.data.state}${why}`,
+        severity: e.data.state === 'waiting' ? 'warn' : 'info',
+      };
+    }
+    case 'relay.log':
+      return { text: `Relay ${e.data.id}: ${e.data.message}`, severity: e.data.level };
     default:
       // A core newer than this UI: show the raw type rather than nothing.
       return { text: String((event as { type: string }).type), severity: 'info' };
