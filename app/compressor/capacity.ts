@@ -4,10 +4,15 @@
  * The question is not "how many cores" but "do all admitted jobs still run in real time": encoders differ by preset,
  * input size and scene, and a machine may be shared. So the pool admits one job at a time, lets it settle, and
  * admits the next only while every settled job runs at full speed and the machine has a job's worth of idle CPU.
- * Next to settling jobs it admits more only while the idle CPU clearly allows (burstIdleJobs): the cameras of a dead
- * compressor, taken over together, then start together instead of one per settle time.
- * When jobs fall below real time anyway (a busy scene, another process), the newest job is shed back to waiting and
- * the count that worked becomes a ceiling for a while, after which the pool probes upwards again.
+ * A job's worth is the cost of the dearest settled job (settled jobs all run in real time, or nothing is admitted):
+ * a job still settling has no cost to go by, and a cost read on a job that cannot keep up is what it got, not what
+ * it needs. Next to settling jobs another is admitted only while the idle CPU, less that cost for each settling job,
+ * is worth burstIdleJobs more (cameras of a dead compressor, taken over together, then start together instead of
+ * one per settle time); with no settled job, a settling job blocks further admission.
+ * When jobs fall below real time anyway (a busy scene, another process), the newest job is shed back to waiting,
+ * the count that worked becomes a ceiling for a while, after which the pool probes upwards again; the next shed
+ * waits until the speeds had a settle time to show the effect of the last one (they are measured over seconds).
+ * Lowering maxJobs sheds the newest jobs down to it.
  */
 
 /** What the policy needs to know about one admitted job. */
@@ -39,6 +44,12 @@ export interface CapacityOptions {
    * are worth at least this many jobs. Costs come from settled jobs only: with none, a settling job blocks.
    */
   burstIdleJobs: number;
+  /**
+   * Idle cores needed to admit one more job next to settled ones, in multiples of a job's cost: more than one,
+   * because jobs cost more together than alone (the compressor bench: ~4 real-time jobs per core by CPU alone,
+   * 3 measured), and a probe that fails holds every job below real time until the newest is shed (~20 s).
+   */
+  admitIdleJobs: number;
 }
 
 /** Defaults that match the compressor issue's figures (0.97 for 10 s). */
@@ -50,6 +61,7 @@ export const DEFAULT_CAPACITY: CapacityOptions = {
   admitSpeed: 0.99,
   ceilingHoldMs: 5 * 60_000,
   burstIdleJobs: 2,
+  admitIdleJobs: 1.3,
 };
 
 /** The policy's answer for this tick. */
@@ -61,11 +73,25 @@ export interface MachineLoad {
   idleCores: number | null;
 }
 
-/** See the file comment. Keeps the learnt ceiling between calls. */
+/** See the file comment. Keeps the learnt ceiling and the time of the last shed between calls. */
 export class CapacityPolicy {
   private ceiling: { jobs: number; until: number } | null = null;
+  private lastShedAt: number | null = null;
+  private opts: CapacityOptions;
 
-  constructor(private readonly opts: CapacityOptions) {}
+  constructor(opts: CapacityOptions) {
+    this.opts = { ...opts };
+  }
+
+  /** The tunables now. */
+  options(): Readonly<CapacityOptions> {
+    return this.opts;
+  }
+
+  /** Changes tunables (a config change); the learnt ceiling is kept. */
+  update(change: Partial<CapacityOptions>): void {
+    this.opts = { ...this.opts, ...change };
+  }
 
   /** The ceiling learnt from the last shed, if it still holds. */
   currentCeiling(now: number): number | null {
@@ -80,11 +106,14 @@ export class CapacityPolicy {
   /** What to do now, given the admitted jobs, whether any job waits, and the machine's load. */
   decide(running: RunningJob[], waiting: boolean, machine: MachineLoad, now: number): Decision {
     const o = this.opts;
+    const newest = () => running.reduce((a, b) => (b.admittedAt > a.admittedAt ? b : a));
+    if (running.length > o.maxJobs) return { action: 'shed', id: newest().id, reason: `max ${o.maxJobs} jobs` };
     const degraded = running.filter((j) => this.isDegraded(j, now));
-    if (degraded.length > 0 && running.length > 1) {
-      const newest = running.reduce((a, b) => (b.admittedAt > a.admittedAt ? b : a));
+    const shedRecently = this.lastShedAt !== null && now - this.lastShedAt < o.settleMs;
+    if (degraded.length > 0 && running.length > 1 && !shedRecently) {
       this.ceiling = { jobs: running.length - 1, until: now + o.ceilingHoldMs };
-      return { action: 'shed', id: newest.id, reason: `${degraded.length} job(s) below speed ${o.degradedSpeed}` };
+      this.lastShedAt = now;
+      return { action: 'shed', id: newest().id, reason: `${degraded.length} job(s) below speed ${o.degradedSpeed}` };
     }
     if (!waiting) return { action: 'hold', reason: 'nothing waits' };
     if (running.length >= o.maxJobs) return { action: 'hold', reason: `max ${o.maxJobs} jobs` };
@@ -93,22 +122,23 @@ export class CapacityPolicy {
       return { action: 'hold', reason: `${ceiling} jobs is what this machine carried in real time` };
     }
     if (running.length === 0) return { action: 'admit' };
+    if (degraded.length > 0) return { action: 'hold', reason: `${degraded.length} job(s) degraded` };
     const settling = running.filter((j) => now - j.admittedAt < o.settleMs || j.speed === null);
     const settled = running.filter((j) => !settling.includes(j));
     const slow = settled.filter((j) => (j.speed ?? 0) < o.admitSpeed);
     if (slow.length > 0) return { action: 'hold', reason: `${slow.length} job(s) below speed ${o.admitSpeed}` };
+    // Every settled job runs in real time here, so its cost is what a job of its kind needs.
     const costs = settled.map((j) => j.cpuCores).filter((c): c is number => c !== null);
-    const perJob = costs.length > 0 ? costs.reduce((a, b) => a + b, 0) / costs.length : null;
+    const perJob = costs.length > 0 ? Math.max(...costs) : null;
+    const idle = machine.idleCores;
     if (settling.length > 0) {
-      const idle = machine.idleCores;
-      const clear = perJob !== null && idle !== null && idle - settling.length * perJob >= perJob * o.burstIdleJobs;
-      return clear ? { action: 'admit' } : { action: 'hold', reason: 'a job is settling' };
+      if (perJob === null || idle === null) return { action: 'hold', reason: 'a job is settling' };
+      const left = idle - settling.length * perJob;
+      return left >= perJob * o.burstIdleJobs ? { action: 'admit' } : { action: 'hold', reason: 'a job is settling' };
     }
-    if (perJob !== null && machine.idleCores !== null && machine.idleCores < perJob * 1.1) {
-      return {
-        action: 'hold',
-        reason: `${machine.idleCores.toFixed(2)} idle cores < one job's ${perJob.toFixed(2)} (+10 %)`,
-      };
+    if (perJob !== null && idle !== null && idle < perJob * o.admitIdleJobs) {
+      const need = `${o.admitIdleJobs} × a job's ${perJob.toFixed(2)}`;
+      return { action: 'hold', reason: `${idle.toFixed(2)} idle cores < ${need}` };
     }
     return { action: 'admit' };
   }

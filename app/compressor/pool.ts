@@ -3,12 +3,19 @@
  * speed and CPU. It knows nothing of slaves, leases or presets: the role hands it job definitions (argv included)
  * and parks jobs whose camera went away. The Supervisor does restarts, backoff and stall kills; the pool adds what
  * only it can see: speed below real time, waiting for capacity, and the fall-back from a failing hardware encoder.
+ *
+ * Measurements are taken so that noise does not pass for capacity: each -progress block is timed when it arrives
+ * (`progress`), not when the timer reads it (ffmpeg reports every ~0.5 s, and a block up to 0.5 s old read on a
+ * 1 s timer makes a steady job swing between 0.93 and 1.04 over a 5 s window); idle CPU and each job's CPU are the
+ * mean of the last CPU_WINDOW timer samples, since the policy asks every second and a one-second reading that
+ * happens to be high would admit a job the machine cannot carry.
  */
 import type { Logger } from '../log/logger.js';
 import type { ChildSpec, SupervisedChild } from '../supervisor/types.js';
 import { CapacityPolicy, type CapacityOptions, type RunningJob } from './capacity.js';
 import { CpuSampler } from './cpu.js';
 import { SpeedMeter } from './speed-meter.js';
+import type { ChildProgress } from '../defs/child.js';
 import type { JobDefinition, JobState, JobView } from '../defs/job.js';
 
 /** What the pool needs from the Supervisor. */
@@ -27,6 +34,11 @@ export interface PoolDeps {
   log: Logger;
   /** Called on every state change of a job. */
   onState(job: JobView, previous: JobState | null): void;
+  /**
+   * Subscribes to every -progress block of the Supervisor's children as it arrives (its `child.progress` events);
+   * returns the unsubscribe function. Without it, progress is read on the 1 s timer (up to 0.5 s stale).
+   */
+  progress?: (listener: (child: string, block: ChildProgress) => void) => () => void;
   cpu?: CpuSampler;
   now?: () => number;
 }
@@ -43,7 +55,8 @@ interface Job {
   admittedAt: number;
   meter: SpeedMeter;
   slowSince: number | null;
-  cpuCores: number | null;
+  /** CPU cores of the job's ffmpeg, one per timer tick, the newest last (at most CPU_WINDOW). */
+  cpuSamples: number[];
   /** Failed starts without a single frame (hardware encoders that cannot open). */
   deadStarts: number;
   lastRestarts: number;
@@ -52,6 +65,8 @@ interface Job {
 }
 
 const TICK_MS = 1000;
+/** Timer samples averaged into a job's CPU cost and the machine's idle cores. */
+const CPU_WINDOW = 5;
 /** Failed starts without a frame after which a hardware encoder is given up for the software one. */
 const HW_DEAD_STARTS = 2;
 
@@ -64,8 +79,9 @@ export class TranscodePool {
   private timer: NodeJS.Timeout | null = null;
   private stopped = false;
   private lastHold: string | null = null;
-  /** Idle cores from the last timer tick (null until two samples). */
-  private idleCores: number | null = null;
+  /** Idle cores of the last timer ticks, the newest last (at most CPU_WINDOW). */
+  private readonly idleSamples: number[] = [];
+  private unsubscribe: (() => void) | null = null;
 
   constructor(private readonly deps: PoolDeps) {
     this.policy = new CapacityPolicy(deps.capacity);
@@ -76,6 +92,14 @@ export class TranscodePool {
   /** Starts the once-a-second evaluation. */
   start(): void {
     this.timer ??= setInterval(() => this.tick(true), TICK_MS);
+    this.unsubscribe ??= this.deps.progress?.((child, block) => this.onProgress(child, block)) ?? null;
+  }
+
+  /** Changes the most jobs run at once (compressor.maxJobs): the newest jobs above it go back to waiting. */
+  setMaxJobs(maxJobs: number): void {
+    if (this.policy.options().maxJobs === maxJobs) return;
+    this.policy.update({ maxJobs });
+    this.tick();
   }
 
   /** Stops every job's ffmpeg and the timer; resolves when no child is left. */
@@ -83,6 +107,8 @@ export class TranscodePool {
     this.stopped = true;
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
+    this.unsubscribe?.();
+    this.unsubscribe = null;
     await Promise.all([...this.jobs.values()].map((j) => this.stopChild(j)));
   }
 
@@ -101,7 +127,8 @@ export class TranscodePool {
         job.fallbackReason = null;
         if (job.child) void this.requeue(job, 'definition changed');
       }
-      if (!job.child) this.setState(job, 'waiting-for-capacity', 'queued');
+      // A job that already waits keeps saying why (a config change wants every job again).
+      if (!job.child && job.state !== 'waiting-for-capacity') this.setState(job, 'waiting-for-capacity', 'queued');
     }
     this.tick();
   }
@@ -157,7 +184,7 @@ export class TranscodePool {
       admittedAt: 0,
       meter: new SpeedMeter(),
       slowSince: null,
-      cpuCores: null,
+      cpuSamples: [],
       deadStarts: 0,
       lastRestarts: 0,
       stopping: false,
@@ -173,8 +200,10 @@ export class TranscodePool {
     if (this.stopped) return;
     const now = this.now();
     if (sample) {
-      this.idleCores = this.cpu.idleCores();
-      for (const job of this.jobs.values()) if (job.child) this.observe(job, now);
+      pushSample(this.idleSamples, this.cpu.idleCores());
+      const pids = new Set<number>();
+      for (const job of this.jobs.values()) if (job.child) this.observe(job, now, pids);
+      this.cpu.retain(pids); // a pid number of an ended job may come back as another process
     }
     // Each admitted job counts as settling in the next decision; the loop ends at the first hold or shed.
     for (let admitted = 0; admitted <= this.jobs.size; admitted++) {
@@ -183,7 +212,7 @@ export class TranscodePool {
       const decision = this.policy.decide(
         running.map((j) => runningJob(j, now)),
         waiting.length > 0,
-        { idleCores: this.idleCores },
+        { idleCores: mean(this.idleSamples) },
         now,
       );
       if (decision.action === 'admit') {
@@ -194,8 +223,11 @@ export class TranscodePool {
       if (decision.action === 'shed') {
         const job = this.jobs.get(decision.id);
         if (job) void this.requeue(job, `shed: ${decision.reason}`);
-      } else if (decision.reason !== this.lastHold && waiting.length > 0) {
-        this.deps.log.info({ waiting: waiting.length, reason: decision.reason }, 'jobs wait for capacity');
+      } else if (waiting.length > 0) {
+        // Every waiting job says why, also one queued since the reason was logged; the log says it once.
+        if (decision.reason !== this.lastHold) {
+          this.deps.log.info({ waiting: waiting.length, reason: decision.reason }, 'jobs wait for capacity');
+        }
         for (const job of waiting) job.reason = decision.reason;
       }
       this.lastHold = decision.action === 'hold' ? decision.reason : null;
@@ -203,13 +235,17 @@ export class TranscodePool {
     }
   }
 
-  private observe(job: Job, now: number): void {
+  private observe(job: Job, now: number, pids: Set<number>): void {
     const status = job.child!.status();
     const progress = status.progress;
-    if (status.pid) job.cpuCores = this.cpu.processCores(status.pid) ?? job.cpuCores;
+    if (status.pid) {
+      pids.add(status.pid);
+      pushSample(job.cpuSamples, this.cpu.processCores(status.pid));
+    }
     if (status.restarts !== job.lastRestarts) {
       job.lastRestarts = status.restarts;
       job.meter.reset();
+      job.cpuSamples.length = 0;
       job.slowSince = null;
       const noFrame = !progress?.frame;
       if (noFrame) job.deadStarts++;
@@ -222,13 +258,20 @@ export class TranscodePool {
       return this.setState(job, 'starting', status.state === 'backoff' ? 'restarting after an exit' : null);
     }
     job.deadStarts = 0;
-    if (progress.outTimeMs !== undefined) job.meter.add(progress.outTimeMs, now);
+    if (!this.deps.progress && progress.outTimeMs !== undefined) job.meter.add(progress.outTimeMs, now);
     const speed = job.meter.speed(now);
     const settled = now - job.admittedAt >= this.deps.capacity.settleMs;
     if (settled && speed !== null && speed < this.deps.capacity.degradedSpeed) job.slowSince ??= now;
     else if (speed !== null && speed >= this.deps.capacity.degradedSpeed) job.slowSince = null;
     const degraded = this.policy.isDegraded(runningJob(job, now), now);
     this.setState(job, degraded ? 'degraded' : 'running', degraded ? `speed ${speed?.toFixed(2)}` : null);
+  }
+
+  /** A -progress block as it arrives: timed now, for the speed meter of its job. */
+  private onProgress(child: string, block: ChildProgress): void {
+    const job = child.startsWith(CHILD_PREFIX) ? this.jobs.get(child.slice(CHILD_PREFIX.length)) : undefined;
+    if (!job?.child || job.child.name !== child || !block.frame || block.outTimeMs === undefined) return;
+    job.meter.add(block.outTimeMs, this.now());
   }
 
   private launch(job: Job, def: JobDefinition): void {
@@ -251,6 +294,7 @@ export class TranscodePool {
     job.admittedAt = this.now();
     job.lastRestarts = 0;
     job.meter.reset();
+    job.cpuSamples.length = 0;
     job.slowSince = null;
     this.setState(job, 'starting', `admitted with ${variant.encoder}`);
   }
@@ -274,7 +318,7 @@ export class TranscodePool {
     job.child = null;
     job.meter.reset();
     job.slowSince = null;
-    job.cpuCores = null;
+    job.cpuSamples.length = 0;
     if (!child) return;
     job.stopping = true;
     try {
@@ -303,12 +347,13 @@ export class TranscodePool {
       state: job.state,
       reason: job.reason,
       encoder: job.useFallback && job.def.fallback ? job.def.fallback.encoder : job.def.encoder,
+      encoderNote: job.def.encoderNote ?? null,
       fallbackReason: job.fallbackReason,
       input: job.def.input,
       output: job.def.output,
       speed: job.child ? job.meter.speed(now) : null,
       progress: status?.progress ?? null,
-      cpuCores: job.cpuCores,
+      cpuCores: mean(job.cpuSamples),
       pid: status?.pid ?? null,
       restarts: status?.restarts ?? 0,
       lastExit: status?.lastExit ?? null,
@@ -317,8 +362,21 @@ export class TranscodePool {
   }
 }
 
+const CHILD_PREFIX = 'job:';
+
 function childName(id: string): string {
-  return `job:${id}`;
+  return `${CHILD_PREFIX}${id}`;
+}
+
+/** Appends a sample (null: none this time) and keeps the last CPU_WINDOW. */
+function pushSample(samples: number[], value: number | null): void {
+  if (value === null) return;
+  samples.push(value);
+  if (samples.length > CPU_WINDOW) samples.shift();
+}
+
+function mean(samples: number[]): number | null {
+  return samples.length > 0 ? samples.reduce((a, b) => a + b, 0) / samples.length : null;
 }
 
 function runningJob(j: Job, now: number): RunningJob {
@@ -327,7 +385,7 @@ function runningJob(j: Job, now: number): RunningJob {
     admittedAt: j.admittedAt,
     speed: j.meter.speed(now),
     slowSince: j.slowSince,
-    cpuCores: j.cpuCores,
+    cpuCores: mean(j.cpuSamples),
   };
 }
 

@@ -21,6 +21,8 @@ export interface JobDefinition {
   preset: string;
   /** The encoder the argv uses (e.g. `libx264`, `h264_vaapi`). */
   encoder: string;
+  /** Why the encoder is not the one the preset asked for (a hardware-preferring preset running in software). */
+  encoderNote?: string;
   /** ffmpeg arguments without `-progress` (the Supervisor adds it). Holds credentials: never logged. */
   args: string[];
   /** For a hardware encoder: the software variant to fall back to when it cannot run. */
@@ -39,6 +41,8 @@ export interface JobView {
   /** Why it is in this state (waiting, parked, degraded, failed), when there is something to say. */
   reason: string | null;
   encoder: string;
+  /** Why a preset that prefers hardware runs in software from the start (no usable encoder found by the probe). */
+  encoderNote: string | null;
   /** Set when a hardware encoder failed and the job runs in software. */
   fallbackReason: string | null;
   input: JobEnd;

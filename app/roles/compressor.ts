@@ -56,7 +56,6 @@ interface Claim {
   camera: string;
   /** performance.now() of the last granted claim; null until one. */
   grantedAt: number | null;
-  heldBy: string | null;
   /** performance.now() before which the first claim is not made (the stagger). */
   notBefore: number;
 }
@@ -88,6 +87,7 @@ export class CompressorRole {
       capacity: { ...DEFAULT_CAPACITY, maxJobs: c.compressor.maxJobs },
       stallTimeoutMs: Math.max(c.supervisor.stallTimeoutMs, 5000),
       log: deps.log.child({ component: 'pool' }),
+      progress: (listener) => deps.bus.on('child.progress', (e) => listener(e.data.name, e.data.progress)),
       onState: (job, previous) =>
         deps.bus.emit('job.state', {
           id: job.id,
@@ -137,8 +137,12 @@ export class CompressorRole {
     this.links.clear();
   }
 
-  /** The config changed (slaves, presets, camera presets): re-links and rebuilds jobs; unchanged jobs keep running. */
+  /**
+   * The config changed (slaves, presets, camera presets, maxJobs): re-links, rebuilds jobs and passes maxJobs to the
+   * pool; unchanged jobs keep running.
+   */
   reconfigure(): void {
+    this.pool?.setMaxJobs(this.deps.config().compressor.maxJobs);
     this.reconcileLinks();
     for (const [id, claim] of this.wanted) if (claim.grantedAt !== null) this.run(id, claim);
   }
@@ -231,8 +235,7 @@ export class CompressorRole {
       const held = [...this.wanted.values()].filter((c) => c.grantedAt !== null).length;
       delay = Math.min(held * CLAIM_STAGGER_MS, CLAIM_STAGGER_MAX_MS);
     }
-    if (!this.wanted.has(id))
-      this.wanted.set(id, { slave, camera, grantedAt: null, heldBy: null, notBefore: now + delay });
+    if (!this.wanted.has(id)) this.wanted.set(id, { slave, camera, grantedAt: null, notBefore: now + delay });
     if (delay === 0) this.round = this.round.then(() => this.renew(id));
     else this.renewLater(id, delay);
   }
@@ -282,10 +285,8 @@ export class CompressorRole {
     if (result.result === 'granted') {
       const first = claim.grantedAt === null;
       claim.grantedAt = performance.now();
-      claim.heldBy = null;
       if (first) await this.run(id, claim);
     } else if (result.result === 'held') {
-      claim.heldBy = result.heldBy;
       if (claim.grantedAt !== null) this.pool?.park(id, `lease taken by ${result.heldBy}`);
       else this.pool?.park(id, `transcoded by ${result.heldBy}`);
       claim.grantedAt = null;
@@ -332,6 +333,7 @@ export class CompressorRole {
       ...base,
       encoder: choice.encoder,
       args: jobArgs({ preset: p, encoder: choice.encoder, ...io }),
+      ...(choice.note !== undefined && { encoderNote: choice.note }),
       ...(choice.hardware && {
         fallback: { encoder: software, args: jobArgs({ preset: p, encoder: software, ...io }) },
       }),

@@ -49,7 +49,10 @@ async function slaveSection(s: Slave, name: string): Promise<Record<string, unkn
   return { compressor: { slaves: [{ url: s.tc.url, token: tok.secret, name: 'site-a' }] } };
 }
 
-/** A compressor core following `s` (as `site-a`) with a token of its own; `opts.fileValues` is merged in. */
+/**
+ * A compressor core following `s` (as `site-a`) with a token of its own; `opts.fileValues` is merged in (its
+ * `compressor` section too, with the slave added to it).
+ */
 export async function startCompressor(
   scope: Scope,
   s: Slave,
@@ -57,7 +60,9 @@ export async function startCompressor(
   opts: StartCoreOptions = {},
 ): Promise<InProcessCompressor> {
   const section = await slaveSection(s, name);
-  return startCompressorCore(scope, name, { ...opts, fileValues: { ...opts.fileValues, ...section } });
+  const own = opts.fileValues?.compressor as Record<string, unknown> | undefined;
+  const compressor = { ...own, ...(section.compressor as Record<string, unknown>) };
+  return startCompressorCore(scope, name, { ...opts, fileValues: { ...opts.fileValues, compressor } });
 }
 
 /** A compressor core with the given options (for configs that point at no real slave). */
