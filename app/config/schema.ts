@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import { ROLES } from '../defs/node.js';
 import { compressorSchema } from './compressor.js';
+import { masterSchema } from './master.js';
 import { previewsSchema } from './previews.js';
 import { relaySchema } from './relay.js';
 
@@ -205,6 +206,7 @@ export const configSchema = z.strictObject({
     })
     .prefault({}),
   compressor: compressorSchema,
+  master: masterSchema,
   previews: previewsSchema,
   relay: relaySchema,
 });

@@ -46,7 +46,14 @@ test('every field has a description and an env name in upper snake case', () => 
   assert.ok(restart.includes('dataDir') && restart.includes('node.role'));
   assert.deepEqual(
     fields.filter((f) => f.secret).map((f) => f.path),
-    ['rtsp.users', 'auth.adminPassword', 'compressor.slaves', 'relay.sse.authHeader'],
+    [
+      'rtsp.users',
+      'auth.adminPassword',
+      'compressor.slaves',
+      'master.slaves',
+      'master.compressors',
+      'relay.sse.authHeader',
+    ],
   );
 });
 
