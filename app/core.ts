@@ -23,6 +23,7 @@ import { Store } from './store/store.js';
 import { Supervisor } from './supervisor/supervisor.js';
 import { CompressorRole } from './roles/compressor.js';
 import { SlaveRole } from './roles/slave.js';
+import { MasterRole } from './roles/master.js';
 import { resolveFfmpeg } from './ffmpeg/resolve.js';
 import { RelayController } from './relay/controller.js';
 import { RelayService } from './relay/service.js';
@@ -245,10 +246,19 @@ export class Core {
     const auth = new AuthService(store, c.auth);
     const cameras = new CameraRegistry(store, this.bus);
     const roles = rolesOf(c.node.role);
-    const slave = roles.includes('slave')
-      ? new SlaveRole({ config: c, supervisor, bus: this.bus, cameras, store, log: log.child({ component: 'slave' }) })
-      : null;
-    const leases = slave
+    // The media plane runs on a slave (cameras, F1/F2) and on a master (its relays); one worker serves both on `all`.
+    const slave =
+      roles.includes('slave') || roles.includes('master')
+        ? new SlaveRole({
+            config: c,
+            supervisor,
+            bus: this.bus,
+            cameras,
+            store,
+            log: log.child({ component: 'slave' }),
+          })
+        : null;
+    const leases = roles.includes('slave')
       ? new LeaseTable({ cameraExists: (id) => store.cameras.get(id) !== undefined, bus: this.bus })
       : null;
     const compressor = roles.includes('compressor')
@@ -284,6 +294,10 @@ export class Core {
       log: log.child({ component: 'relay' }),
       ffmpeg: () => resolveFfmpeg({ configured: this.config.ffmpeg.path }).path,
     });
+    const master =
+      roles.includes('master') && slave
+        ? new MasterRole({ config: () => this.config, plane: slave, log: log.child({ component: 'master' }) })
+        : null;
     this.slave = slave;
     this.supervisor = supervisor;
     const api = new ApiServer({
@@ -296,6 +310,7 @@ export class Core {
       streams: () => slave?.streams() ?? [],
       mediaCounters: () => slave?.counters() ?? null,
       mediaPulls: () => slave?.pulls() ?? [],
+      relays: master ? () => master.relays() : null,
       leases,
       compressor,
       relay: { api: new RelayService(relay, () => this.config.relay), config: () => this.config.relay },
@@ -339,8 +354,16 @@ export class Core {
         stop: async () => {},
       },
       ...(slave
-        ? [{ name: 'slave', keys: ['rtmp', 'rtsp', 'media'], start: () => slave.start(), stop: () => slave.stop() }]
+        ? [
+            {
+              name: roles.includes('slave') ? 'slave' : 'media',
+              keys: ['rtmp', 'rtsp', 'media'],
+              start: () => slave.start(),
+              stop: () => slave.stop(),
+            },
+          ]
         : []),
+      ...(master ? [{ name: 'master', keys: ['master'], start: () => master.start(), stop: () => master.stop() }] : []),
       ...(leases
         ? [{ name: 'leases', keys: [], start: async () => leases.start(), stop: async () => leases.stop() }]
         : []),

@@ -29,6 +29,7 @@ import { healthRoutes, nodeRoutes, type NodeRouteDeps } from './routes/node.js';
 import { relayRoutes, type RelayApi } from './routes/relay.js';
 import { relaySeedRoutes } from './routes/relay-seed.js';
 import { previewApiRoutes, previewRoutes, previewTokenCheck, type PreviewRouteDeps } from './routes/previews.js';
+import type { MasterRelay } from '../roles/master.js';
 import { streamRoutes } from './routes/streams.js';
 import { tokenRoutes } from './routes/tokens.js';
 
@@ -45,6 +46,8 @@ export interface ApiDeps extends NodeRouteDeps {
   mediaCounters: () => MediaCounters | null;
   /** Pullers of rtsp-pull cameras (slave role). */
   mediaPulls: () => PullStatus[];
+  /** The master's relays; null (or absent) when this node is no master. */
+  relays?: (() => MasterRelay[]) | null;
   /** Camera leases (slave role); without them /api/v1/leases is not served. */
   leases: LeaseBook | null;
   /** The compressor role's jobs, encoders and slave links; without it /api/v1/jobs is not served. */
@@ -213,7 +216,7 @@ export class ApiServer {
         const compressor = d.compressor;
         if (compressor) await v1.register(jobRoutes({ compressor, config: d.config, presets: d.presets }));
         await v1.register(nodeRoutes(d));
-        await v1.register(streamRoutes(d));
+        await v1.register(streamRoutes({ ...d, relays: d.relays ?? null }));
         await v1.register(configRoutes(d.config));
         await v1.register(eventRoutes({ bus: d.bus, hub: this.hub, heartbeatMs: d.heartbeatMs ?? 15_000 }));
         if (d.previews) await v1.register(previewApiRoutes(d.previews));

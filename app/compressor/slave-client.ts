@@ -8,12 +8,20 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Camera } from '../defs/camera.js';
 import type { SlaveLinkState, SlavePeerState } from '../defs/peer.js';
 import type { Logger } from '../log/logger.js';
-import { describe, SlaveHttp, scrub, withTimeout, type LeaseResult, type SlaveEndpoint } from './slave-http.js';
+import {
+  describe,
+  SlaveHttp,
+  scrub,
+  withTimeout,
+  type LeaseResult,
+  type SlaveEndpoint,
+  type SlaveNode,
+} from './slave-http.js';
 import { followEvents, type SessionHooks } from './slave-session.js';
 import type { SseLimits } from './sse-reader.js';
 import { StreamTracker } from './slave-streams.js';
 
-export type { LeaseResult, SlaveEndpoint } from './slave-http.js';
+export type { LeaseResult, SlaveEndpoint, SlaveNode } from './slave-http.js';
 
 /** Tunables; the defaults suit a LAN. */
 export interface SlaveClientOptions {
@@ -131,6 +139,16 @@ export class SlaveClient {
     const signal = this.stopper?.signal ?? new AbortController().signal;
     try {
       return await withTimeout(signal, this.opts.requestTimeoutMs, (s) => this.http.mediaPorts(s));
+    } catch {
+      return null;
+    }
+  }
+
+  /** The slave's site and media ports; null when it cannot say now. Never throws. */
+  async node(): Promise<SlaveNode | null> {
+    const signal = this.stopper?.signal ?? new AbortController().signal;
+    try {
+      return await withTimeout(signal, this.opts.requestTimeoutMs, (s) => this.http.node(s));
     } catch {
       return null;
     }

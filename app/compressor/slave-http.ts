@@ -16,6 +16,12 @@ export interface SlaveEndpoint {
   token: string;
 }
 
+/** What a slave says of itself that its clients need. */
+export interface SlaveNode {
+  site: string | null;
+  ports: { f1Port: number; f2Port: number } | null;
+}
+
 /** The outcome of a lease claim or release. */
 export type LeaseResult =
   | { result: 'granted'; expiresAt: string }
@@ -30,6 +36,7 @@ const camerasBody = z.object({
   cameras: z.array(z.looseObject({ id: z.string(), name: z.string(), enabled: z.boolean() })),
 });
 const nodeBody = z.object({
+  site: z.string().optional(),
   media: z.looseObject({ f1Port: z.int().min(1).max(65535), f2Port: z.int().min(1).max(65535) }).nullable(),
 });
 const streamsBody = z.object({
@@ -126,9 +133,15 @@ export class SlaveHttp {
 
   /** GET /node: the slave's F1 and F2 ports (null when the node is no slave or its media plane is not up). */
   async mediaPorts(signal: AbortSignal): Promise<{ f1Port: number; f2Port: number } | null> {
+    return (await this.node(signal)).ports;
+  }
+
+  /** GET /node: the slave's site and its F1/F2 ports (null while its media plane is not up). */
+  async node(signal: AbortSignal): Promise<SlaveNode> {
     const body = nodeBody.safeParse(await this.getJson('/node', signal));
     if (!body.success) throw new Error('GET /node: unexpected answer');
-    return body.data.media && { f1Port: body.data.media.f1Port, f2Port: body.data.media.f2Port };
+    const { media, site } = body.data;
+    return { site: site ?? null, ports: media && { f1Port: media.f1Port, f2Port: media.f2Port } };
   }
 
   /** GET /streams: the paths of each plane that have a publisher now. */

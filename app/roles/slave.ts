@@ -13,6 +13,8 @@ import type {
   PlanePorts,
   PullStatus,
   PlaneStream,
+  RelayEntry,
+  RelayStatus,
 } from '../media/worker/protocol.js';
 import type { PreviewSource } from '../media/preview/sources.js';
 import type { Store } from '../store/store.js';
@@ -52,6 +54,8 @@ export class SlaveRole {
   private latest: PlaneStream[] = [];
   private totals: MediaCounters | null = null;
   private pullStates: PullStatus[] = [];
+  private relayTable: RelayEntry[] = [];
+  private relayStates: RelayStatus[] = [];
   /** `<plane>/<path>` of the streams online now (from the worker's events, not its 2 s stats). */
   private readonly online = new Set<string>();
   /** Read-only RTSP user for this core's own readers (previews); per process, never logged or persisted. */
@@ -89,6 +93,17 @@ export class SlaveRole {
     const port = plane === 'f1' ? ports.f1Port : ports.f2Port;
     const auth = `${encodeURIComponent(this.reader.user)}:${encodeURIComponent(this.reader.password)}`;
     return { url: `rtsp://${auth}@${host}:${port}/${path}`, online };
+  }
+
+  /** The master's relays (see app/roles/master.ts): sent to the worker now and after every restart of it. */
+  setRelays(relays: RelayEntry[]): void {
+    this.relayTable = relays;
+    this.child?.send({ type: 'tables', tables: this.tables() });
+  }
+
+  /** The relays' pullers, as last reported (every 2 s). */
+  relayStatus(): RelayStatus[] {
+    return this.relayStates;
   }
 
   /** Ports the plane listens on once started. */
@@ -145,6 +160,7 @@ export class SlaveRole {
     this.online.clear();
     this.totals = null;
     this.pullStates = [];
+    this.relayStates = [];
   }
 
   private onMessage(m: FromWorker): void {
@@ -190,6 +206,7 @@ export class SlaveRole {
         this.latest = m.streams;
         this.totals = m.counters;
         this.pullStates = m.pulls;
+        this.relayStates = m.relays;
         break;
     }
   }
@@ -206,7 +223,7 @@ export class SlaveRole {
         .pullSources()
         .filter((r) => r.source_url)
         .map((r) => ({ id: r.id, url: r.source_url!, user: r.source_user, password: r.source_password })),
-      relays: [],
+      relays: this.relayTable,
     };
   }
 }

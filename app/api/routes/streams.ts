@@ -5,12 +5,15 @@
  */
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { MediaCounters, PlaneStream, PullStatus } from '../../media/worker/protocol.js';
+import type { MasterRelay } from '../../roles/master.js';
 
-/** Registers the streams route. */
+/** Registers the streams route, and on a master the relays route. */
 export function streamRoutes(deps: {
   streams: () => PlaneStream[];
   mediaCounters: () => MediaCounters | null;
   mediaPulls: () => PullStatus[];
+  /** The master's relays; null when this node is no master. */
+  relays: (() => MasterRelay[]) | null;
 }): FastifyPluginAsyncZod {
   return async (app) => {
     app.get(
@@ -22,5 +25,13 @@ export function streamRoutes(deps: {
         pulls: deps.mediaPulls(),
       }),
     );
+    const relays = deps.relays;
+    if (relays) {
+      app.get(
+        '/relays',
+        { schema: { tags: ['streams'], summary: "The master's relays of its slaves' F1 and F2, with their state" } },
+        async () => ({ relays: relays() }),
+      );
+    }
   };
 }
