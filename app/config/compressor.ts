@@ -186,6 +186,17 @@ const slave = z.strictObject({
   name: name('Label of the slave in logs and the UI.').optional(),
 });
 
+/** Adds an issue for each entry of `list` whose URL origin came before (each peer once). */
+export function uniqueOrigins(list: Array<{ url: string }>, key: string, ctx: z.RefinementCtx): void {
+  const seen = new Set<string>();
+  list.forEach((p, i) => {
+    const origin = URL.canParse(p.url) ? new URL(p.url).origin : p.url;
+    if (seen.has(origin))
+      ctx.addIssue({ code: 'custom', path: [key, i, 'url'], message: 'expected each node once', input: p.url });
+    seen.add(origin);
+  });
+}
+
 /** The `compressor` section. */
 export const compressorSchema = z
   .strictObject({
@@ -237,13 +248,7 @@ export const compressorSchema = z
       if (!known.includes(preset))
         ctx.addIssue({ code: 'custom', path: ['cameraPresets', camera], message: rule, input: preset });
     }
-    const seen = new Set<string>();
-    c.slaves.forEach((s, i) => {
-      const origin = URL.canParse(s.url) ? new URL(s.url).origin : s.url;
-      if (seen.has(origin))
-        ctx.addIssue({ code: 'custom', path: ['slaves', i, 'url'], message: 'expected each slave once', input: s.url });
-      seen.add(origin);
-    });
+    uniqueOrigins(c.slaves, 'slaves', ctx);
   })
   .prefault({});
 

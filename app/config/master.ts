@@ -4,6 +4,7 @@
  * this file.
  */
 import { z } from 'zod';
+import { uniqueOrigins } from './compressor.js';
 
 const NAME_RULE = 'expected 1-64 characters of a-z, 0-9, "-" or "_", starting with a letter or digit';
 const NAME_PATTERN = /^[a-z0-9][a-z0-9_-]{0,63}$/;
@@ -28,17 +29,6 @@ const slave = z.strictObject({
 function seconds(def: number, min: number, max: number, description: string) {
   const rule = `expected integer seconds ${min}-${max}`;
   return z.int({ error: rule }).min(min, { error: rule }).max(max, { error: rule }).default(def).meta({ description });
-}
-
-/** Each entry once, by origin. */
-function uniqueOrigins(list: Array<{ url: string }>, key: string, ctx: z.RefinementCtx): void {
-  const seen = new Set<string>();
-  list.forEach((p, i) => {
-    const origin = URL.canParse(p.url) ? new URL(p.url).origin : p.url;
-    if (seen.has(origin))
-      ctx.addIssue({ code: 'custom', path: [key, i, 'url'], message: 'expected each node once', input: p.url });
-    seen.add(origin);
-  });
 }
 
 /** The `master` section. */

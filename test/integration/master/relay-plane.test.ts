@@ -12,7 +12,7 @@ import type { AccessTables, FromWorker } from '../../../app/media/worker/protoco
 import { waitUntil } from '../../helpers/processes.js';
 import {
   assertRealtimeRead,
-  FFMPEG,
+  ffmpegRead,
   FFPROBE,
   gstRead,
   publishTestStream,
@@ -82,36 +82,9 @@ test('a slave stream relayed as F1 (RTSP + RTMP) and F2: ffprobe, ffmpeg and GSt
 
   // 8 s of RTMP in real time, while GStreamer reads F2 and ffmpeg reads F1 over RTSP.
   const seconds = 8;
-  const readArgs = [
-    '-hide_banner',
-    '-nostdin',
-    '-loglevel',
-    'error',
-    '-i',
-    `${rtmp}?token=${SECRET}`,
-    '-t',
-    String(seconds),
-  ];
-  const rtmpRead = spawnPeer(t, FFMPEG, [...readArgs, '-f', 'null', '-', '-progress', 'pipe:1', '-nostats']);
+  const rtmpRead = ffmpegRead(t, `${rtmp}?token=${SECRET}`, null, seconds);
   const f1 = `rtsp://viewer:viewer-pw@127.0.0.1:${ports.f1Port}/site1/cam1`;
-  const rtspRead = spawnPeer(t, FFMPEG, [
-    '-hide_banner',
-    '-nostdin',
-    '-loglevel',
-    'error',
-    '-rtsp_transport',
-    'tcp',
-    '-i',
-    f1,
-    '-t',
-    String(seconds),
-    '-f',
-    'null',
-    '-',
-    '-progress',
-    'pipe:1',
-    '-nostats',
-  ]);
+  const rtspRead = ffmpegRead(t, f1, 'tcp', seconds);
   const gst = gstRead(t, f2, 'tcp');
   const [rtmpReport, rtspReport] = (await Promise.all([rtmpRead.done, rtspRead.done])).map(readReport);
   assertRealtimeRead(rtmpReport!, seconds, 'ffmpeg over RTMP');

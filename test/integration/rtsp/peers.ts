@@ -76,9 +76,10 @@ export interface ReadReport {
   outTimeS: number;
 }
 
-/** Starts an ffmpeg read of `seconds` to a null sink with -progress. */
-export function ffmpegRead(scope: Scope, url: string, transport: 'tcp' | 'udp', seconds: number): Peer {
-  const args = ['-hide_banner', '-nostdin', '-loglevel', 'error', '-rtsp_transport', transport, '-i', url];
+/** Starts an ffmpeg read of `seconds` to a null sink with -progress; `transport` is RTSP's (none for RTMP). */
+export function ffmpegRead(scope: Scope, url: string, transport: 'tcp' | 'udp' | null, seconds: number): Peer {
+  const rtsp = transport ? ['-rtsp_transport', transport] : [];
+  const args = ['-hide_banner', '-nostdin', '-loglevel', 'error', ...rtsp, '-i', url];
   return spawnPeer(scope, FFMPEG, [
     ...args,
     '-t',

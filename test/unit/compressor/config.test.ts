@@ -147,7 +147,7 @@ test('section rules: names, references to presets, slaves, jobs, hardware', () =
     [{ hardware: 'on' }, 'compressor.hardware: expected one of auto, off, got "on"'],
     [
       { slaves: [slave, { ...slave, url: 'http://10.0.0.5:8080/' }] },
-      'compressor.slaves.1.url: expected each slave once',
+      'compressor.slaves.1.url: expected each node once',
     ],
     [
       { slaves: [{ ...slave, url: 'rtsp://10.0.0.5:8554' }] },
