@@ -31,13 +31,16 @@ test('H.264 + AAC from FLV: ffprobe, ffmpeg tcp/udp for 10 s in real time, GStre
 
   const readers = [ffmpegRead(t, url, 'tcp', READ_S), ffmpegRead(t, url, 'udp', READ_S)];
   const gstVideo = gstRead(t, url, 'tcp');
-  // Not -q: gst-launch then prints the pipeline's EOS, which it posts only once both sinks decoded their 100 buffers.
-  const gstBoth = spawnPeer(t, GST, [
+  // Both tracks decoded for 8 s, then SIGINT (-e: EOS, clean stop). Not `num-buffers`: with two sinks that ends in
+  // rtspsrc's partial-EOS handling, which CI saw fail on the way down once and hang once. -v prints each buffer a
+  // sink gets, which is what is counted.
+  const gstBoth = spawnPeer(t, 'timeout', [
+    ...['--preserve-status', '-k', '5', '-s', 'INT', '8', GST, '-e', '-v'],
     ...['rtspsrc', `location=${url}`, 'protocols=tcp', 'name=src'],
     ...['src.', '!', 'application/x-rtp,media=video', '!', 'rtph264depay', '!', 'h264parse', '!', 'avdec_h264'],
-    ...['!', 'fakesink', 'num-buffers=100'],
+    ...['!', 'fakesink', 'name=vsink', 'silent=false'],
     ...['src.', '!', 'application/x-rtp,media=audio', '!', 'rtpmp4gdepay', '!', 'aacparse', '!', 'avdec_aac'],
-    ...['!', 'fakesink', 'num-buffers=100'],
+    ...['!', 'fakesink', 'name=asink', 'silent=false'],
   ]);
   const [tcp, udp] = (await Promise.all(readers.map((r) => r.done))).map(readReport);
   const [video, both] = await Promise.all([gstVideo.done, gstBoth.done]);
@@ -70,18 +73,19 @@ test('H.264 + AAC from FLV: ffprobe, ffmpeg tcp/udp for 10 s in real time, GStre
 });
 
 /**
- * Both branches decoded their 100 buffers (the pipeline's EOS). gst-launch may still exit 1 when the PAUSE it sends on
- * the way down finds the connection gone (seen once in CI with two sinks): an error of the teardown, after the media
- * was read, is reported but not a failure; any other error is.
+ * GStreamer decoded both tracks: at least 5 s of pictures (25 fps) and of AAC frames (48 kHz / 1024) in its 8 s,
+ * counted from the buffers its sinks report (-v), and no error before it was told to stop.
  */
 function assertGstDecodedBoth(t: { diagnostic(s: string): void }, both: PeerResult): void {
+  const count = (sink: string) => both.stdout.split(`${sink}: last-message = chain`).length - 1;
+  const [video, audio] = [count('vsink'), count('asink')];
   const output = `${both.stdout.slice(-1500)}\n${both.stderr.slice(-1500)}`;
-  assert.match(both.stdout, /Got EOS from element "pipeline0"/, `gst video + audio did not reach EOS: ${output}`);
-  if (both.code === 0) return;
-  const errors = both.stderr.split('\n').filter((line) => line.startsWith('ERROR:'));
-  const teardown = /gst_rtspsrc_(pause|close|try_send)/;
-  assert.ok(teardown.test(both.stderr) && errors.length > 0, `gst video + audio failed: ${output}`);
-  t.diagnostic(`gst video + audio: EOS reached, then exit ${both.code} on the way down: ${errors.join(' | ')}`);
+  t.diagnostic(`gst video + audio: ${video} pictures, ${audio} AAC frames decoded in 8 s`);
+  assert.ok(video >= 125 && audio >= 230, `gst video + audio: ${video} pictures, ${audio} AAC frames: ${output}`);
+  // An error stops gst-launch at once, before our SIGINT's EOS; one after it (PAUSE/TEARDOWN on the way down, seen
+  // once in CI) is not about the media, and the server's counters below say whether we dropped anybody.
+  const stoppedByUs = both.stdout.includes('EOS received');
+  assert.ok(stoppedByUs || !/ERROR:/.test(both.stderr), `gst error while playing: ${output}`);
 }
 
 test('video only, with B-frames (composition time offsets): ffprobe, ffmpeg and GStreamer read it', async (t) => {
