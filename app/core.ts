@@ -24,6 +24,8 @@ import { Supervisor } from './supervisor/supervisor.js';
 import { CompressorRole } from './roles/compressor.js';
 import { SlaveRole } from './roles/slave.js';
 import { MasterRole } from './roles/master.js';
+import { NodeHealthSampler } from './cluster/node-health.js';
+import { PeerMonitor } from './cluster/peer-monitor.js';
 import { resolveFfmpeg } from './ffmpeg/resolve.js';
 import { RelayController } from './relay/controller.js';
 import { RelayService } from './relay/service.js';
@@ -72,6 +74,7 @@ export class Core {
   private api: ApiServer | null = null;
   private supervisor: Supervisor | null = null;
   private slave: SlaveRole | null = null;
+  private health: NodeHealthSampler | null = null;
   private stopping: Promise<void> | null = null;
 
   constructor(
@@ -122,6 +125,7 @@ export class Core {
       uptimeS: Math.round((Date.now() - this.startedAt.getTime()) / 1000),
       pid: process.pid,
       media: this.slave?.planePorts ?? null,
+      health: this.health?.snapshot() ?? null,
     };
   }
 
@@ -298,6 +302,21 @@ export class Core {
       roles.includes('master') && slave
         ? new MasterRole({ config: () => this.config, plane: slave, log: log.child({ component: 'master' }) })
         : null;
+    // Health figures of this node (NodeInfo.health) and, on a master, the watch over its slaves and compressors.
+    const health = new NodeHealthSampler({
+      children: () => supervisor.list(),
+      ...(slave && roles.includes('slave') ? { streams: () => slave.streams() } : {}),
+      ...(compressor ? { jobs: () => compressor.jobs() } : {}),
+      ...(master ? { relays: () => master.relays().length } : {}),
+    });
+    const peers = roles.includes('master')
+      ? new PeerMonitor({
+          config: () => this.config.master,
+          bus: this.bus,
+          log: log.child({ component: 'peers' }),
+        })
+      : null;
+    this.health = health;
     this.slave = slave;
     this.supervisor = supervisor;
     const api = new ApiServer({
@@ -313,6 +332,7 @@ export class Core {
       relays: master ? () => master.relays() : null,
       leases,
       compressor,
+      peers,
       relay: { api: new RelayService(relay, () => this.config.relay), config: () => this.config.relay },
       previews: { hls, mjpeg, sources, tokens: previewTokens, options: () => this.config.previews },
       presets: () => Object.keys(this.config.compressor.presets),
@@ -337,6 +357,7 @@ export class Core {
         reconfigure: () => (log.level = this.config.log.level),
       },
       { name: 'store', keys: [], start: async () => store.start(), stop: async () => store.stop() },
+      { name: 'health', keys: [], start: async () => health.start(), stop: async () => health.stop() },
       {
         name: 'supervisor',
         keys: ['supervisor'],
@@ -399,6 +420,17 @@ export class Core {
         stop: () => relay.stop(),
         reconfigure: () => relay.reconfigure(),
       },
+      ...(peers
+        ? [
+            {
+              name: 'peers',
+              keys: ['master'],
+              start: () => peers.start(),
+              stop: () => peers.stop(),
+              reconfigure: () => peers.reconfigure(),
+            },
+          ]
+        : []),
       { name: 'api', keys: ['api'], start: () => api.start(), stop: () => api.stop() },
     ];
   }

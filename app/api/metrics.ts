@@ -2,6 +2,8 @@
 import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
 import type { ChildStatus } from '../defs/child.js';
 import type { JobView } from '../defs/job.js';
+import type { NodeHealth } from '../defs/node.js';
+import type { PeerHealth } from '../defs/peer.js';
 import type { MediaCounters, PlaneStream } from '../media/worker/protocol.js';
 
 /** What the metrics read from the core at scrape time. */
@@ -12,6 +14,10 @@ export interface MetricsSources {
   streams(): PlaneStream[];
   mediaCounters(): MediaCounters | null;
   jobs(): JobView[];
+  /** The peers a master watches ([] elsewhere). */
+  peers(): PeerHealth[];
+  /** This node's health figures. */
+  health(): NodeHealth | null;
 }
 
 /** A registry per core (no global default registry: several cores may share a test process). */
@@ -115,6 +121,84 @@ export function createMetrics(src: MetricsSources): { registry: Registry; httpRe
   jobGauge('cupola_job_bitrate_kbps', 'Output bitrate ffmpeg reports for each job', (j) => j.progress?.bitrateKbps);
   jobGauge('cupola_job_cpu_cores', 'CPU cores each job used over the last seconds', (j) => j.cpuCores);
   jobGauge('cupola_job_restarts', "Restarts of each job's ffmpeg", (j) => j.restarts);
+  // One snapshot per scrape for the node gauges (it reads /proc for every child).
+  let scraped: { at: number; health: NodeHealth | null } | null = null;
+  const health = () => {
+    const now = performance.now();
+    if (!scraped || now - scraped.at > 1000) scraped = { at: now, health: src.health() };
+    return scraped.health;
+  };
+  const nodeGauge = (name: string, help: string, value: (h: NodeHealth) => number | null) =>
+    new Gauge({
+      name,
+      help,
+      registers: [registry],
+      collect() {
+        this.reset();
+        const h = health();
+        const v = h ? value(h) : null;
+        if (v !== null) this.set(v);
+      },
+    });
+  nodeGauge(
+    'cupola_node_cpu_percent',
+    'CPU of the machine over the last seconds, percent of all cores',
+    (h) => h.machine.cpuPercent,
+  );
+  nodeGauge(
+    'cupola_node_memory_used_bytes',
+    'Memory used on the machine (total minus available)',
+    (h) => h.machine.memUsedBytes,
+  );
+  nodeGauge(
+    'cupola_node_children_cpu_percent',
+    'CPU of the supervised children over the last seconds, percent of one core',
+    (h) => h.children.cpuPercent,
+  );
+  nodeGauge(
+    'cupola_node_children_rss_bytes',
+    'Resident memory of the supervised children together',
+    (h) => h.children.rssBytes,
+  );
+  const peerGauge = (name: string, help: string, value: (p: PeerHealth, now: number) => number | null | undefined) =>
+    new Gauge({
+      name,
+      help,
+      labelNames: ['kind', 'name', 'url'] as const,
+      registers: [registry],
+      collect() {
+        this.reset();
+        const now = Date.now();
+        for (const p of src.peers()) {
+          const v = value(p, now);
+          if (v !== null && v !== undefined) this.set({ kind: p.kind, name: p.name, url: p.url }, v);
+        }
+      },
+    });
+  peerGauge('cupola_peer_up', 'Whether each watched peer answers its health checks (1 up, 0 down or unknown)', (p) =>
+    p.state === 'up' ? 1 : 0,
+  );
+  peerGauge('cupola_peer_rtt_seconds', 'Round trip of the last answered health check of each peer', (p) =>
+    p.rttMs === null ? null : p.rttMs / 1000,
+  );
+  peerGauge('cupola_peer_last_seen_age_seconds', 'Seconds since each peer last answered a health check', (p, now) =>
+    p.lastSeen === null ? null : Math.max(0, (now - Date.parse(p.lastSeen)) / 1000),
+  );
+  peerGauge(
+    'cupola_peer_cpu_percent',
+    "CPU of each peer's machine as it last reported, percent of all cores",
+    (p) => p.node?.health?.machine.cpuPercent,
+  );
+  peerGauge(
+    'cupola_peer_process_cpu_percent',
+    "CPU of each peer's Cupola process as it last reported, percent of one core",
+    (p) => p.node?.health?.process.cpuPercent,
+  );
+  peerGauge(
+    'cupola_peer_rss_bytes',
+    "Resident memory of each peer's Cupola process as it last reported",
+    (p) => p.node?.health?.process.rssBytes,
+  );
   const httpRequests = new Counter({
     name: 'cupola_http_requests_total',
     help: 'HTTP requests answered, by status class',

@@ -25,6 +25,7 @@ import { configRoutes, type ConfigControl } from './routes/config.js';
 import { eventRoutes, SseHub } from './routes/events.js';
 import { jobRoutes, type JobsApi } from './routes/jobs.js';
 import { leaseRoutes, type LeaseBook } from './routes/leases.js';
+import { peerRoutes, type PeerRouteDeps } from './routes/peers.js';
 import { healthRoutes, nodeRoutes, type NodeRouteDeps } from './routes/node.js';
 import { relayRoutes, type RelayApi } from './routes/relay.js';
 import { relaySeedRoutes } from './routes/relay-seed.js';
@@ -52,6 +53,8 @@ export interface ApiDeps extends NodeRouteDeps {
   leases: LeaseBook | null;
   /** The compressor role's jobs, encoders and slave links; without it /api/v1/jobs is not served. */
   compressor: JobsApi | null;
+  /** A master's peer monitor; /api/v1/peers is served when this or `compressor` is there. */
+  peers?: PeerRouteDeps['monitor'];
   /** HLS, MJPEG and snapshot previews with their signed links; without them /hls, /mjpeg, /snapshot are not served. */
   previews?: PreviewRouteDeps | null;
   /** The relay (app/relay) and its config section; without it /api/v1/relay and the seed 002 routes are not served. */
@@ -147,6 +150,8 @@ export class ApiServer {
       streams: d.streams,
       mediaCounters: d.mediaCounters,
       jobs: () => d.compressor?.jobs() ?? [],
+      peers: () => d.peers?.list() ?? [],
+      health: () => d.nodeInfo().health,
     });
     app.addHook('onResponse', async (req, reply) => {
       metrics.httpRequests.inc({ status: `${Math.floor(reply.statusCode / 100)}xx` });
@@ -215,6 +220,7 @@ export class ApiServer {
         if (d.leases) await v1.register(leaseRoutes({ leases: d.leases }), { prefix: '/leases' });
         const compressor = d.compressor;
         if (compressor) await v1.register(jobRoutes({ compressor, config: d.config, presets: d.presets }));
+        if (compressor || d.peers) await v1.register(peerRoutes({ monitor: d.peers ?? null, links: compressor }));
         await v1.register(nodeRoutes(d));
         await v1.register(streamRoutes({ ...d, relays: d.relays ?? null }));
         await v1.register(configRoutes(d.config));

@@ -47,7 +47,12 @@ export const masterSchema = z
         secret: true,
       }),
     healthIntervalS: seconds(2, 1, 60, 'Seconds between two health checks of each peer.'),
-    peerDownAfterS: seconds(4, 1, 300, 'A peer that has not answered for this long is shown down.'),
+    peerDownAfterS: seconds(
+      4,
+      1,
+      300,
+      'A peer that has not answered for this long is shown down (at once when its port refuses the connection).',
+    ),
   })
   .superRefine((m, ctx) => {
     uniqueOrigins(m.slaves, 'slaves', ctx);

@@ -3,7 +3,7 @@ import type { CameraSourceKind } from './camera.js';
 import type { ChildProgress } from './child.js';
 import type { JobState } from './job.js';
 import type { Role } from './node.js';
-import type { SlaveLinkState } from './peer.js';
+import type { PeerKind, PeerState, SlaveLinkState } from './peer.js';
 import type { RelayStreamState, SseClientState, SwitchMode, UrlChangeSource } from './relay.js';
 
 /** Every event the core publishes, by type. */
@@ -41,8 +41,18 @@ export interface EventMap {
     previous: JobState | null;
     reason: string | null;
   };
-  /** A compressor's link to a slave changed state. */
+  /** A compressor's link to a slave (its event stream) changed state; see `peer.health` for a master's view. */
   'peer.state': { name: string; url: string; state: SlaveLinkState; error: string | null };
+  /** A master's health check of a slave or compressor it watches changed that peer's state (app/cluster). */
+  'peer.health': {
+    kind: PeerKind;
+    name: string;
+    url: string;
+    state: PeerState;
+    previous: PeerState;
+    rttMs: number | null;
+    lastError: string | null;
+  };
   /** A relay stream (app/relay) changed state; `reason` says why (the source's error while retrying). */
   'relay.stream.state': {
     id: string;

@@ -1,4 +1,7 @@
-/** Peer shapes shared by the core, the API and the renderer: how a compressor sees each of its slaves. */
+/**
+ * Peer shapes shared by the core, the API and the renderer: how a compressor sees each of its slaves (a link,
+ * `SlavePeerState`) and how a master sees each slave and compressor it watches (`PeerHealth`).
+ */
 import type { NodeInfo } from './node.js';
 
 /** The link to one slave: connecting (first attempt or right after a drop), online (SSE open), unreachable. */
@@ -24,21 +27,24 @@ export interface SlavePeerState {
 /** A peer's state as a master sees it: `unknown` until the first check has answered or failed. */
 export type PeerState = 'unknown' | 'up' | 'down';
 
+/** What a watched peer is to a master. */
+export type PeerKind = 'slave' | 'compressor';
+
 /** One slave or compressor a master watches (`GET /api/v1/peers`). Never carries the API token. */
 export interface PeerHealth {
-  kind: 'slave' | 'compressor';
+  kind: PeerKind;
   /** The configured name, else the node's own name once known, else host:port. */
   name: string;
   url: string;
   state: PeerState;
   /** When `state` last changed. */
   since: string;
-  /** When the peer last answered; null if it never did. */
+  /** When the peer last answered a check with its node document; null if it never did. */
   lastSeen: string | null;
   /** Round trip of the last answered check. */
   rttMs: number | null;
   /** Why the last check failed (kept after recovery, for the UI's history). */
   lastError: string | null;
-  /** The peer's last `GET /api/v1/node` answer (identity, uptime, version, health figures); null before one. */
+  /** Its last `GET /api/v1/node` answer (identity, uptime, version, health figures), kept while down; null before. */
   node: NodeInfo | null;
 }

@@ -1,6 +1,7 @@
 /**
- * A compressor's jobs, encoders and slave links: /api/v1/jobs (list, one, restart, change preset), /api/v1/encoders
- * (the start-up probe) and /api/v1/peers. Reading needs any token; restarting and changing presets need the admin.
+ * A compressor's jobs and encoders: /api/v1/jobs (list, one, restart, change preset) and /api/v1/encoders (the
+ * start-up probe); its slave links are in /api/v1/peers (peers.ts). Reading needs any token; restarting and changing
+ * presets need the admin.
  */
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
@@ -17,6 +18,7 @@ export interface JobsApi {
   job(id: string): JobView | undefined;
   restart(id: string): Promise<boolean>;
   encoderReport(): EncoderReport | null;
+  /** The links to its slaves (served by peers.ts). */
   peers(): SlavePeerState[];
 }
 
@@ -88,12 +90,5 @@ export function jobRoutes(d: JobRouteDeps): FastifyPluginAsyncZod {
     app.get('/encoders', { schema: { tags: ['jobs'], summary: 'Encoders found at start-up' } }, async () => ({
       encoders: d.compressor.encoderReport(),
     }));
-    app.get(
-      '/peers',
-      { schema: { tags: ['jobs'], summary: 'Links to the slaves this node compresses' } },
-      async () => ({
-        peers: d.compressor.peers(),
-      }),
-    );
   };
 }

@@ -27,6 +27,7 @@ export const EVENT_TYPES = [
   'lease.expired',
   'job.state',
   'peer.state',
+  'peer.health',
   'relay.stream.state',
   'relay.urls.changed',
   'relay.update.rejected',

@@ -88,6 +88,14 @@ export function describeEvent(event: BusEvent): { text: string; severity: Severi
         severity: e.data.state === 'online' ? 'info' : 'warn',
       };
     }
+    case 'peer.health': {
+      const kind = e.data.kind === 'slave' ? 'Slave' : 'Compressor';
+      const why = e.data.state === 'down' && e.data.lastError ? ` (${e.data.lastError})` : '';
+      return {
+        text: `${kind} ${e.data.name} is ${e.data.state}${why}`,
+        severity: e.data.state === 'down' ? 'warn' : 'info',
+      };
+    }
     case 'relay.stream.state': {
       const bad = e.data.state === 'failed' || e.data.state === 'retrying';
       const why = e.data.reason ? ` (${e.data.reason})` : '';

@@ -204,7 +204,9 @@ test('a slave that answers 500s and garbage: the compressor stays up and shows i
 
   const peer = await until(
     async () => {
-      const { peers } = (await api(c.url, '/api/v1/peers', { token: c.admin })).json as { peers: SlavePeerState[] };
+      const { links: peers } = (await api(c.url, '/api/v1/peers', { token: c.admin })).json as {
+        links: SlavePeerState[];
+      };
       return peers[0]?.state === 'unreachable' && peers[0].lastError ? peers[0] : null;
     },
     15_000,

@@ -66,7 +66,9 @@ test('two compressors split four cameras; after kill -9 of one, the other runs a
   const a = await startCompressor(t, s, 'comp-a');
   await until(
     async () => {
-      const { peers } = (await api(a.url, '/api/v1/peers', { token: a.admin })).json as { peers: SlavePeerState[] };
+      const { links: peers } = (await api(a.url, '/api/v1/peers', { token: a.admin })).json as {
+        links: SlavePeerState[];
+      };
       return peers[0]?.state === 'online';
     },
     20_000,

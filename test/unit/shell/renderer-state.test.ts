@@ -36,6 +36,18 @@ test('every event type has wording', () => {
     data: { name: 'ffmpeg-cam1', attempts: 5, reason: 'exit 1' },
   } as BusEvent;
   assert.deepEqual(describeEvent(gaveUp), { text: 'ffmpeg-cam1 gave up after 5 attempts: exit 1', severity: 'error' });
+  const peer = (state: 'up' | 'down', previous: 'unknown' | 'up' | 'down') =>
+    ({
+      id: 3,
+      type: 'peer.health',
+      time: '',
+      data: { kind: 'slave', name: 'slave-a', url: 'http://x', state, previous, rttMs: 2, lastError: 'fetch failed' },
+    }) as BusEvent;
+  assert.deepEqual(describeEvent(peer('down', 'up')), {
+    text: 'Slave slave-a is down (fetch failed)',
+    severity: 'warn',
+  });
+  assert.deepEqual(describeEvent(peer('up', 'down')), { text: 'Slave slave-a is up', severity: 'info' });
   const unknown = { id: 2, type: 'future.thing', time: '', data: {} } as unknown as BusEvent;
   assert.equal(describeEvent(unknown).text, 'future.thing');
   assert.equal(new Set(EVENT_TYPES).size, EVENT_TYPES.length);
