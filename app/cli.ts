@@ -6,12 +6,13 @@ import { ConfigError } from './config/errors.js';
 import { configJsonSchema } from './config/fields.js';
 import { loadConfig, readConfigFile, validateConfig, type LoadOptions } from './config/load.js';
 import { redactConfig } from './config/redact.js';
+import { demoOptions } from './demo/options.js';
 import { StoreError } from './store/database.js';
 import { VERSION } from './version.js';
 
 const USAGE = `usage:
   cupola serve [--role slave|compressor|master|all] [--config FILE] [--data-dir DIR] [--name N] [--site S] [--set path=value ...]
-  cupola demo [--port N]
+  cupola demo [--cameras N] [--sites N] [--port N]
   cupola config check FILE
   cupola config print [--config FILE] [--data-dir DIR] [--set path=value ...]
   cupola config schema
@@ -24,6 +25,8 @@ const OPTIONS = {
   name: { type: 'string' },
   site: { type: 'string' },
   port: { type: 'string' },
+  cameras: { type: 'string' },
+  sites: { type: 'string' },
   set: { type: 'string', multiple: true },
   help: { type: 'boolean', short: 'h' },
 } as const;
@@ -84,7 +87,7 @@ async function main(argv: string[]): Promise<number> {
     case 'serve':
       return (await import('./serve.js')).serve(loadConfig(load));
     case 'demo':
-      return (await import('./demo.js')).runDemo({ port: values.port ? Number(values.port) : 8080 });
+      return (await import('./demo.js')).runDemo(demoOptions(values));
     case 'config':
       if (sub === 'check') {
         if (!arg) throw new ConfigError([{ field: '(file)', message: 'usage: cupola config check FILE' }]);

@@ -17,6 +17,7 @@ import {
 import { delimiter, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
+  FONT_FILES,
   buildDecision,
   depsStamp,
   installCommand,
@@ -193,6 +194,7 @@ function onPath(program) {
 function missingTools(forTests) {
   const { programs, elements } = requiredTools(forTests);
   const missing = programs.filter((program) => !onPath(program));
+  if (!FONT_FILES.some((file) => existsSync(file))) missing.push('dejavu-font');
   if (elements.length > 0) {
     if (!onPath('gst-inspect-1.0')) missing.push(...elements);
     else {
@@ -210,7 +212,7 @@ function ensureTools(forTests) {
   let missing = missingTools(forTests);
   if (missing.length === 0) {
     summary.push(
-      `tools: ${forTests ? 'ffmpeg, ffprobe, chromium, GStreamer with its RTSP/H.264 plugins' : 'ffmpeg, ffprobe'}`,
+      `tools: ${forTests ? 'ffmpeg, ffprobe, chromium, GStreamer with its RTSP/H.264 plugins' : 'ffmpeg, ffprobe'}, a DejaVu font`,
     );
     return;
   }

@@ -40,6 +40,8 @@ export function buildDecision(input: { stamp: BuildStamp | null; inputs: InputSc
 };
 /** Debian packages by the tool or GStreamer element they provide. */
 export const DEBIAN_PACKAGES: Record<string, string>;
+/** Font files of the demo's camera overlay; one must exist (else `dejavu-font` is missing). */
+export const FONT_FILES: string[];
 /** What must be on the machine: programs on PATH and GStreamer elements. */
 export function requiredTools(forTests: boolean): { programs: string[]; elements: string[] };
 /** The sorted, de-duplicated Debian packages that provide the missing tools. */

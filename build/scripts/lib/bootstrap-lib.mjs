@@ -109,7 +109,19 @@ export const DEBIAN_PACKAGES = {
   h264parse: 'gstreamer1.0-plugins-bad',
   avdec_h264: 'gstreamer1.0-libav',
   rtspclientsink: 'gstreamer1.0-rtsp',
+  'dejavu-font': 'fonts-dejavu-core',
 };
+
+/**
+ * Font files the demo's synthetic cameras draw their name and clock with (app/demo/camera.ts lists the same); one
+ * of them must exist, else `dejavu-font` is missing.
+ */
+export const FONT_FILES = [
+  '/usr/share/fonts/truetype/dejavu/DejaVuSansMono.ttf',
+  '/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf',
+  '/usr/share/fonts/dejavu-sans-mono-fonts/DejaVuSansMono.ttf',
+  '/usr/share/fonts/TTF/DejaVuSansMono.ttf',
+];
 
 /** What must be on the machine: programs on PATH and GStreamer elements. */
 export function requiredTools(forTests) {

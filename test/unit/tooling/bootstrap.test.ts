@@ -149,6 +149,7 @@ describe('system tools', () => {
       'gstreamer1.0-rtsp',
       'gstreamer1.0-tools',
     ]);
+    assert.deepEqual(packagesFor(['dejavu-font', 'ffmpeg']), ['ffmpeg', 'fonts-dejavu-core']);
     assert.throws(() => packagesFor(['x264enc']), /no Debian package/);
   });
 
