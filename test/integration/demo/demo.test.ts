@@ -141,7 +141,7 @@ test('the demo topology: relays, previews, peer health, a paused reader, a slave
     await waitUntil(() => a.parts.length > 0 && b.parts.length > 0, 10_000, 'the first images');
     await sleep(4000);
     const decoders = masterFfmpegs(r, 'image2pipe');
-    const rates = [rate(a.parts, a.parts[0]! + 500), rate(b.parts, b.parts[0]! + 500)];
+    const rates = [rate(a.parts, a.parts[0]!.at + 500), rate(b.parts, b.parts[0]!.at + 500)];
     t.diagnostic(`MJPEG viewers at ${rates.map((x) => x.toFixed(2)).join(' and ')} fps; ${decoders.length} decoder`);
     assert.equal(decoders.length, 1, 'one decoder process for both viewers');
     for (const x of rates) assert.ok(x > 4.2 && x < 5.8, `rate ${x}`);

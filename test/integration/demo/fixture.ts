@@ -3,7 +3,6 @@
  * `npm run demo` runs them), the master's API as admin, a viewer token of the master, and readers of its previews.
  */
 import assert from 'node:assert/strict';
-import { request, type IncomingMessage } from 'node:http';
 import type { PeerHealth } from '../../../app/defs/peer.js';
 import { Demo, type DemoInfo, type DemoOptions } from '../../../app/demo/demo.js';
 import type { MasterRelay } from '../../../app/roles/master.js';
@@ -12,6 +11,7 @@ import { checkBuild, CLI, login, type Scope } from '../../helpers/core.js';
 import { api } from '../../helpers/http.js';
 import { spawnPeer, type Peer, type PeerResult } from '../../helpers/peers.js';
 import { descendantsOf } from '../../helpers/processes.js';
+import { openMjpegAt, rate, type MjpegReader } from '../previews/fixture.js';
 import { GST } from '../rtsp/peers.js';
 
 /** A running demo and what the tests need of its master. */
@@ -108,47 +108,12 @@ export function masterFfmpegs(r: DemoRun, word: string): number[] {
     .map((p) => p.pid);
 }
 
-/** An open MJPEG response, parsed into the arrival times of its parts. */
-export interface MjpegReader {
-  res: IncomingMessage;
-  /** ms since the response started, one per JPEG part. */
-  parts: number[];
-  close(): void;
-}
-
-/** Opens `GET path` (a /mjpeg/ URL) on the master and counts `multipart/x-mixed-replace` parts by Content-Length. */
+/** Opens `GET path` (a /mjpeg/ URL) on the master as the admin (parts as the previews tests parse them). */
 export function openMjpeg(r: DemoRun, path: string): Promise<MjpegReader> {
-  return new Promise((resolve, reject) => {
-    const req = request(`${r.master}${path}`, { headers: { authorization: `Bearer ${r.admin}` } });
-    req.on('error', reject);
-    req.on('response', (res) => {
-      const started = performance.now();
-      const parts: number[] = [];
-      let buf = Buffer.alloc(0);
-      res.on('data', (chunk: Buffer) => {
-        buf = Buffer.concat([buf, chunk]);
-        for (;;) {
-          const headEnd = buf.indexOf('\r\n\r\n');
-          if (headEnd < 0) return;
-          const length = Number(/Content-Length: (\d+)/i.exec(buf.subarray(0, headEnd).toString('latin1'))?.[1]);
-          assert.ok(Number.isFinite(length), 'a part without Content-Length');
-          if (buf.length < headEnd + 4 + length + 2) return;
-          parts.push(performance.now() - started);
-          buf = buf.subarray(headEnd + 4 + length + 2);
-        }
-      });
-      res.on('error', () => {});
-      resolve({ res, parts, close: () => (req.destroy(), res.destroy()) });
-    });
-    req.end();
-  });
+  return openMjpegAt(`${r.master}${path}`, { authorization: `Bearer ${r.admin}` });
 }
 
-/** Parts per second between the first and the last part received after `fromMs`. */
-export function rate(parts: number[], fromMs = 0): number {
-  const p = parts.filter((at) => at >= fromMs);
-  return p.length < 2 ? 0 : (p.length - 1) / ((p.at(-1)! - p[0]!) / 1000);
-}
+export { rate, type MjpegReader };
 
 /** The `#EXTINF` durations and URIs of a media playlist. */
 export function segmentsOf(playlist: string): { duration: number; uri: string }[] {

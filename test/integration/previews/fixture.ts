@@ -112,14 +112,19 @@ export interface MjpegReader {
   close(): void;
 }
 
-/** Opens `GET path` (a /mjpeg/ URL) with node:http and parses `multipart/x-mixed-replace` parts by Content-Length. */
+/** Opens `GET path` (a /mjpeg/ URL) of the slave `s` (see openMjpegAt). */
 export function openMjpeg(
   s: Slave,
   path: string,
   headers: Record<string, string> = { authorization: `Bearer ${s.admin}` },
 ): Promise<MjpegReader> {
+  return openMjpegAt(`${s.tc.url}${path}`, headers);
+}
+
+/** Opens `GET url` (a /mjpeg/ URL) with node:http and parses `multipart/x-mixed-replace` parts by Content-Length. */
+export function openMjpegAt(url: string, headers: Record<string, string>): Promise<MjpegReader> {
   return new Promise((resolve, reject) => {
-    const req = request(`${s.tc.url}${path}`, { headers });
+    const req = request(url, { headers });
     req.on('error', reject);
     req.on('response', (res) => {
       const started = performance.now();
