@@ -34,6 +34,18 @@ export function rssKiB(pid: number): number {
   }
 }
 
+/**
+ * Bytes `pid` passed to read(2) so far: rchar of /proc/<pid>/io (sockets included, and Node reads TCP with read);
+ * NaN when unreadable.
+ */
+export function readBytes(pid: number): number {
+  try {
+    return Number(/^rchar: (\d+)/m.exec(readFileSync(`/proc/${pid}/io`, 'utf8'))?.[1] ?? NaN);
+  } catch {
+    return NaN;
+  }
+}
+
 /** Busy and total ticks of all CPUs since boot (busy = everything but idle and iowait). */
 function machineTicks(): { busy: number; total: number } {
   const line = readFileSync('/proc/stat', 'utf8').split('\n')[0]!;

@@ -2,9 +2,10 @@
  * A real Cupola slave for the media benchmarks: the built CLI (`node dist/app/cli.js serve`, role slave) in a child
  * process on free loopback ports, its media-plane worker found through GET /api/v1/children (and checked against
  * /proc), push cameras created with the admin login, and a check that stopping it leaves no process behind.
+ * `startSlave({ role: 'master', config })` starts a master the same way (config written to its cupola.yaml).
  */
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -29,6 +30,8 @@ export interface Slave {
   createToken(name: string): Promise<string>;
   /** GET /api/v1/streams (the plane reports every 2 s). */
   streams(): Promise<PlaneStream[]>;
+  /** GET (or POST `body` to) an API path with the admin login; the parsed JSON answer. */
+  api(path: string, body?: unknown): Promise<unknown>;
   /** What went wrong, for an error message: the supervised children as the API reports them, the core's last lines. */
   diagnose(): Promise<string>;
   /** Stops the core; returns the processes it left running (killed here), which would be a defect. */
@@ -60,15 +63,26 @@ function coreEnv(): NodeJS.ProcessEnv {
   return env;
 }
 
-/** Starts a slave and waits until its media plane listens. */
-export async function startSlave(): Promise<Slave> {
+/** What to start instead of a plain slave. */
+export interface CoreOptions {
+  /** `node.role` (default slave). */
+  role?: 'slave' | 'master' | 'all';
+  /** Written to `<dataDir>/cupola.yaml` (as JSON, which YAML reads), e.g. `{ master: { slaves: [...] } }`. */
+  config?: Record<string, unknown>;
+  /** More `--set path=value` flags. */
+  set?: Record<string, string>;
+}
+
+/** Starts a slave (or another role) and waits until its media plane listens. */
+export async function startSlave(options: CoreOptions = {}): Promise<Slave> {
   if (!existsSync(CLI)) throw new Error(`${CLI} does not exist: build the core first (npm run build)`);
   const dataDir = mkdtempSync(join(tmpdir(), 'cupola-bench-'));
   const forget = onInterrupt(() => rmSync(dataDir, { recursive: true, force: true }));
+  if (options.config) writeFileSync(join(dataDir, 'cupola.yaml'), JSON.stringify(options.config));
   const password = randomBytes(18).toString('base64url');
   const apiPort = await freePort();
   const set = {
-    'node.role': 'slave',
+    'node.role': options.role ?? 'slave',
     'api.port': String(apiPort),
     'auth.adminPassword': password,
     'api.rateLimitPerMinute': '1000000',
@@ -77,6 +91,7 @@ export async function startSlave(): Promise<Slave> {
     'rtsp.f1Port': '0',
     'rtsp.f2Port': '0',
     'log.level': 'warn',
+    ...options.set,
   };
   const args = [
     CLI,
@@ -129,6 +144,7 @@ export async function startSlave(): Promise<Slave> {
       async streams() {
         return ((await call(base, '/api/v1/streams', admin)) as { streams: PlaneStream[] }).streams;
       },
+      api: (path, body) => call(base, path, admin, body),
       async diagnose() {
         const children = await call(base, '/api/v1/children', admin).catch((e: unknown) => String(e));
         return `children: ${JSON.stringify(children)}\ncore output:\n${started.tail()}`;
