@@ -50,7 +50,16 @@ export interface CapacityOptions {
    * 3 measured), and a probe that fails holds every job below real time until the newest is shed (~20 s).
    */
   admitIdleJobs: number;
+  /**
+   * Share of the machine's cores kept idle on top of that (at least MIN_RESERVE_CORES): room for scene changes,
+   * which make x264 dearer for a while, and for the rest of the node. Without it, the last job admitted on a full
+   * machine sat at 0.95 of real time while the pool's own figures still read 0.97.
+   */
+  reserveShare: number;
 }
+
+/** The smallest reserve, in cores, whatever reserveShare gives. */
+export const MIN_RESERVE_CORES = 0.2;
 
 /** Defaults that match the compressor issue's figures (0.97 for 10 s). */
 export const DEFAULT_CAPACITY: CapacityOptions = {
@@ -62,15 +71,17 @@ export const DEFAULT_CAPACITY: CapacityOptions = {
   ceilingHoldMs: 5 * 60_000,
   burstIdleJobs: 2,
   admitIdleJobs: 1.3,
+  reserveShare: 0.1,
 };
 
 /** The policy's answer for this tick. */
 export type Decision =
   { action: 'admit' } | { action: 'hold'; reason: string } | { action: 'shed'; id: string; reason: string };
 
-/** The machine: idle CPU in cores over the last seconds (null while unknown). */
+/** The machine: idle CPU in cores over the last seconds (null while unknown), and its cores (no reserve if absent). */
 export interface MachineLoad {
   idleCores: number | null;
+  cores?: number;
 }
 
 /** See the file comment. Keeps the learnt ceiling and the time of the last shed between calls. */
@@ -130,7 +141,8 @@ export class CapacityPolicy {
     // Every settled job runs in real time here, so its cost is what a job of its kind needs.
     const costs = settled.map((j) => j.cpuCores).filter((c): c is number => c !== null);
     const perJob = costs.length > 0 ? Math.max(...costs) : null;
-    const idle = machine.idleCores;
+    const reserve = machine.cores === undefined ? 0 : Math.max(MIN_RESERVE_CORES, machine.cores * o.reserveShare);
+    const idle = machine.idleCores === null ? null : machine.idleCores - reserve;
     if (settling.length > 0) {
       if (perJob === null || idle === null) return { action: 'hold', reason: 'a job is settling' };
       const left = idle - settling.length * perJob;
@@ -138,7 +150,8 @@ export class CapacityPolicy {
     }
     if (perJob !== null && idle !== null && idle < perJob * o.admitIdleJobs) {
       const need = `${o.admitIdleJobs} × a job's ${perJob.toFixed(2)}`;
-      return { action: 'hold', reason: `${idle.toFixed(2)} idle cores < ${need}` };
+      const kept = reserve > 0 ? ` (${reserve.toFixed(2)} more kept in reserve)` : '';
+      return { action: 'hold', reason: `${idle.toFixed(2)} idle cores < ${need}${kept}` };
     }
     return { action: 'admit' };
   }

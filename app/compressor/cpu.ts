@@ -26,7 +26,7 @@ export class CpuSampler {
   private machine: { idle: number; total: number } | null = null;
   private readonly procs = new Map<number, { ticks: number; at: number }>();
 
-  constructor(private readonly cores = availableParallelism()) {}
+  constructor(readonly cores = availableParallelism()) {}
 
   /** Idle cores of the machine since the last call (null on the first call or without /proc). */
   idleCores(): number | null {

@@ -212,7 +212,7 @@ export class TranscodePool {
       const decision = this.policy.decide(
         running.map((j) => runningJob(j, now)),
         waiting.length > 0,
-        { idleCores: mean(this.idleSamples) },
+        { idleCores: mean(this.idleSamples), cores: this.cpu.cores },
         now,
       );
       if (decision.action === 'admit') {

@@ -132,6 +132,22 @@ test('the cost a burst goes by is the dearest settled job, never a settling one'
   assert.deepEqual(p.decide([cheap, dear], true, { idleCores: 0.66 }, NOW), { action: 'admit' });
 });
 
+test("a share of the cores stays idle on top of a job's cost: 10 %, at least 0.2 core", () => {
+  const p = new CapacityPolicy(DEFAULT_CAPACITY);
+  const settled = job('a', { cpuCores: 0.44 });
+  // Two cores: 0.2 kept; one more job needs 1.3 × 0.44 = 0.572 beyond it.
+  const two = (idleCores: number) => p.decide([settled], true, { idleCores, cores: 2 }, NOW);
+  assert.match(reason(two(0.6)), /0.40 idle cores < 1.3 × a job's 0.44 \(0.20 more kept in reserve\)/);
+  assert.deepEqual(two(0.78), { action: 'admit' });
+  // Sixteen cores: 1.6 kept.
+  assert.match(reason(p.decide([settled], true, { idleCores: 2.1, cores: 16 }, NOW)), /1.60 more kept in reserve/);
+  assert.deepEqual(p.decide([settled], true, { idleCores: 2.2, cores: 16 }, NOW), { action: 'admit' });
+  // Bursts next to settling jobs count the reserve too.
+  const settling = job('s', { admittedAt: NOW - 500, speed: null });
+  assert.match(reason(p.decide([settled, settling], true, { idleCores: 1.45, cores: 2 }, NOW)), /a job is settling/);
+  assert.deepEqual(p.decide([settled, settling], true, { idleCores: 1.6, cores: 2 }, NOW), { action: 'admit' });
+});
+
 /** Pool options the fakes below take. */
 interface FakeOptions {
   /** Progress blocks as the Supervisor emits them; without it the pool reads progress on its timer. */
