@@ -6,18 +6,7 @@ import { test } from 'node:test';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import type { TokenPair } from '../../app/defs/api.js';
 import { startCoreProcess, type CoreProcess } from './helpers/core-process.js';
-
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--autoplay-policy=no-user-gesture-required',
-];
+import { CHROMIUM_ARGS, CHROMIUM_PATH } from '../helpers/chromium.js';
 
 /** Where the screenshot goes, for a human (or a reviewing agent) to look at. */
 export const SCREENSHOT = join(tmpdir(), 'cupola-e2e-dashboard.png');
@@ -64,7 +53,7 @@ test('dashboard: sign-in, node info, live events, strict CSP', { timeout: 90_000
     await browser?.close();
     await core.stop();
   });
-  browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
+  browser = await chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS });
   const page = await browser.newPage({ viewport: { width: 1280, height: 720 } });
   const seen = await watch(page);
 

@@ -4,7 +4,7 @@
  * bytes written) kept so that the bench can check it keeps real time and writes what it reads.
  */
 import { start, type Started } from './proc.js';
-import { FFMPEG, type Progress } from './publisher.js';
+import { FFMPEG, progressReader, type Progress } from './publisher.js';
 
 /** A running relay ffmpeg. */
 export interface FfmpegRelay {
@@ -16,26 +16,10 @@ export interface FfmpegRelay {
 /** Starts relaying `source` (RTSP) to `target` (RTMP). */
 export function startFfmpegRelay(source: string, target: string): FfmpegRelay {
   const relay: FfmpegRelay = { started: null!, last: undefined };
-  let current: { outUs?: number; totalSize?: number } = {};
-  let partial = '';
   const args = [
     ...['-hide_banner', '-nostdin', '-loglevel', 'error', '-rtsp_transport', 'tcp', '-i', source],
     ...['-c', 'copy', '-f', 'flv', target, '-progress', 'pipe:1', '-nostats'],
   ];
-  relay.started = start(FFMPEG, args, {
-    onStdout: (chunk) => {
-      const lines = (partial + chunk).split('\n');
-      partial = lines.pop() ?? '';
-      for (const line of lines) {
-        const [key, value = ''] = line.trim().split('=');
-        if (key === 'out_time_us') current.outUs = Number(value) || 0;
-        else if (key === 'total_size') current.totalSize = Number(value) || 0;
-        else if (key === 'progress') {
-          relay.last = { at: performance.now(), outUs: current.outUs ?? 0, totalSize: current.totalSize ?? 0 };
-          current = {};
-        }
-      }
-    },
-  });
+  relay.started = start(FFMPEG, args, { onStdout: progressReader((p) => (relay.last = p)) });
   return relay;
 }

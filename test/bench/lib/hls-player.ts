@@ -9,20 +9,9 @@
 import { createRequire } from 'node:module';
 import { chromium, type Browser } from 'playwright-core';
 import { CODE_HEIGHT } from './frame-code.js';
+import { CHROMIUM_ARGS, CHROMIUM_PATH } from '../../helpers/chromium.js';
 
 const HLS_JS = createRequire(import.meta.url).resolve('hls.js/dist/hls.min.js');
-/** The flags of the preview e2e tests (no GPU, no background traffic, autoplay without a gesture). */
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--autoplay-policy=no-user-gesture-required',
-];
 const WIDTH = 640;
 const BLOCK = WIDTH / 32;
 
@@ -104,7 +93,7 @@ export interface Player {
 
 /** Launches Chromium (/usr/bin/chromium, the flags above). */
 export async function launchPlayer(): Promise<Player> {
-  const browser: Browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
+  const browser: Browser = await chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS });
   return {
     async play(spec, ms) {
       const page = await browser.newPage();

@@ -79,32 +79,35 @@ export interface Publisher {
   running(): boolean;
 }
 
+/** Reads ffmpeg's `-progress pipe:1` output chunk by chunk and hands over each complete block, timed on arrival. */
+export function progressReader(onBlock: (block: Progress) => void): (chunk: string) => void {
+  let current: Partial<Progress> = {};
+  let partial = '';
+  return (chunk) => {
+    const lines = (partial + chunk).split('\n');
+    partial = lines.pop() ?? '';
+    for (const line of lines) {
+      const [key, value = ''] = line.trim().split('=');
+      if (key === 'out_time_us') current.outUs = Number(value) || 0;
+      else if (key === 'total_size') current.totalSize = Number(value) || 0;
+      else if (key === 'progress') {
+        onBlock({ at: performance.now(), outUs: current.outUs ?? 0, totalSize: current.totalSize ?? 0 });
+        current = {};
+      }
+    }
+  };
+}
+
 /** Starts pushing `clip` in a loop at real time to every URL of `urls` (one ffmpeg, one connection per URL). */
 export function startPublisher(clip: Clip, urls: string[]): Publisher {
   let last: Progress | undefined;
-  let current: Partial<Progress> = {};
-  let partial = '';
   let exited = false;
   const args = [
     ...['-hide_banner', '-nostdin', '-loglevel', 'error', '-re', '-stream_loop', '-1', '-i', clip.path],
     ...urls.flatMap((url) => ['-map', '0', '-c', 'copy', '-f', 'flv', url]),
     ...['-progress', 'pipe:1', '-nostats'],
   ];
-  const started = start(FFMPEG, args, {
-    onStdout: (chunk) => {
-      const lines = (partial + chunk).split('\n');
-      partial = lines.pop() ?? '';
-      for (const line of lines) {
-        const [key, value = ''] = line.trim().split('=');
-        if (key === 'out_time_us') current.outUs = Number(value) || 0;
-        else if (key === 'total_size') current.totalSize = Number(value) || 0;
-        else if (key === 'progress') {
-          last = { at: performance.now(), outUs: current.outUs ?? 0, totalSize: current.totalSize ?? 0 };
-          current = {};
-        }
-      }
-    },
-  });
+  const started = start(FFMPEG, args, { onStdout: progressReader((p) => (last = p)) });
   void started.exited.then(() => (exited = true));
   const errors = () =>
     started

@@ -13,9 +13,9 @@ import type { Scope } from '../../helpers/core.js';
 import { trackPeer } from '../../helpers/peers.js';
 import { addCamera, startSlave, waitOnline } from '../slave/slave.js';
 import { FFMPEG, mintLink } from './fixture.js';
+import { CHROMIUM_ARGS, CHROMIUM_PATH } from '../../helpers/chromium.js';
 
 const HLS_JS = createRequire(import.meta.url).resolve('hls.js/dist/hls.min.js');
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--autoplay-policy=no-user-gesture-required'];
 const FPS = 25;
 const BIT_PX = 20;
 
@@ -95,7 +95,7 @@ test('hls.js plays a signed HLS link near the live edge; glass-to-glass measured
 
   let browser: Browser | null = null;
   t.after(() => browser?.close());
-  browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
+  browser = await chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS });
   const page = await browser.newPage();
   const pageUrl = `${s.tc.url}/__preview-player.html`;
   await page.route(pageUrl, (route) => route.fulfill({ contentType: 'text/html', body: PAGE }));
