@@ -9,10 +9,8 @@ import type { MasterRelay } from '../../../app/roles/master.js';
 import { silentLogger } from '../../../app/log/logger.js';
 import { checkBuild, CLI, login, type Scope } from '../../helpers/core.js';
 import { api } from '../../helpers/http.js';
-import { spawnPeer, type Peer, type PeerResult } from '../../helpers/peers.js';
 import { descendantsOf } from '../../helpers/processes.js';
 import { openMjpegAt, rate, type MjpegReader } from '../previews/fixture.js';
-import { GST } from '../rtsp/peers.js';
 
 /** A running demo and what the tests need of its master. */
 export interface DemoRun {
@@ -125,27 +123,4 @@ export function segmentsOf(playlist: string): { duration: number; uri: string }[
     if (m && uri) out.push({ duration: Number(m[1]), uri });
   });
   return out;
-}
-
-/**
- * gst-launch-1.0 decoding 100 H.264 frames of `url` over TCP, not -q: it then prints the pipeline's EOS, posted once
- * the sink has had its 100 buffers.
- */
-export function gstDecode(scope: Scope, url: string): Peer {
-  const pipeline = ['rtspsrc', `location=${url}`, 'protocols=tcp', '!', 'rtph264depay', '!', 'h264parse'];
-  return spawnPeer(scope, GST, [...pipeline, '!', 'avdec_h264', '!', 'fakesink', 'num-buffers=100']);
-}
-
-/**
- * The frames were decoded (the pipeline's EOS). gst-launch may still exit 1 when the PAUSE it sends on the way down
- * finds the connection gone (seen in CI, see test/integration/bridge/flv-bridge.test.ts): an error of the teardown,
- * after the media was read, is reported, not failed; any other error fails.
- */
-export function assertGstDecoded(t: { diagnostic(s: string): void }, result: PeerResult): void {
-  const output = `${result.stdout.slice(-1500)}\n${result.stderr.slice(-1500)}`;
-  assert.match(result.stdout, /Got EOS from element "pipeline0"/, `gst did not reach EOS: ${output}`);
-  if (result.code === 0) return;
-  const errors = result.stderr.split('\n').filter((line) => line.startsWith('ERROR:'));
-  assert.ok(/gst_rtspsrc_(pause|close|try_send)/.test(result.stderr) && errors.length > 0, `gst failed: ${output}`);
-  t.diagnostic(`gst: EOS reached, then exit ${result.code} on the way down: ${errors.join(' | ')}`);
 }

@@ -14,6 +14,7 @@ import {
   assertRealtimeRead,
   ffmpegRead,
   FFPROBE,
+  assertGstRead,
   gstRead,
   publishTestStream,
   readReport,
@@ -89,8 +90,7 @@ test('a slave stream relayed as F1 (RTSP + RTMP) and F2: ffprobe, ffmpeg and GSt
   const [rtmpReport, rtspReport] = (await Promise.all([rtmpRead.done, rtspRead.done])).map(readReport);
   assertRealtimeRead(rtmpReport!, seconds, 'ffmpeg over RTMP');
   assertRealtimeRead(rtspReport!, seconds, 'ffmpeg over F1 RTSP');
-  const gstResult = await gst.done;
-  assert.equal(gstResult.code, 0, gstResult.stderr.slice(-1500));
+  assertGstRead(t, await gst.done);
   t.diagnostic(
     `RTMP relay: ${rtmpReport!.frames} frames, speed ${rtmpReport!.speed}, steady ${rtmpReport!.steadyRate.toFixed(3)}`,
   );

@@ -10,7 +10,7 @@ import { test } from 'node:test';
 import type { RtspServerEvents } from '../../../app/media/rtsp/index.js';
 import { tempDir, type Scope } from '../../helpers/core.js';
 import { waitUntil } from '../../helpers/processes.js';
-import { FFMPEG, gstRead, probe, spawnPeer, startServer } from './peers.js';
+import { assertGstRead, FFMPEG, gstRead, probe, spawnPeer, startServer } from './peers.js';
 
 /** A bound UDP socket pair (RTP, RTCP = RTP + 1) on loopback, closed in t.after. */
 async function udpPair(t: Scope): Promise<[Socket, Socket]> {
@@ -65,8 +65,7 @@ test('publish() from inside the process: readers see H.264 + AAC; close() and ta
   assert.equal(probed.code, 0, probed.stderr);
   assert.match(probed.stdout, /codec_name=h264\|width=640\|height=360/);
   assert.match(probed.stdout, /codec_name=aac/);
-  const gst = await gstRead(t, url, 'tcp').done;
-  assert.equal(gst.code, 0, gst.stderr);
+  assertGstRead(t, await gstRead(t, url, 'tcp').done);
   const [stats] = server.paths();
   assert.deepEqual(stats?.publisher, { remote: 'internal', transport: 'internal' });
 

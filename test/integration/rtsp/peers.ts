@@ -3,12 +3,13 @@
  * gst-launch-1.0 children that are killed (with their process group) in t.after.
  */
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { silentLogger } from '../../../app/log/logger.js';
 import { RtspServer } from '../../../app/media/rtsp/index.js';
 import type { Authorize, AuthorizeRequest, RtspLimits } from '../../../app/media/rtsp/index.js';
 import { waitUntil } from '../../helpers/processes.js';
 import type { Scope } from '../../helpers/core.js';
-import { spawnPeer, type Peer, type PeerResult } from '../../helpers/peers.js';
+import { spawnPeer, trackPeer, type Peer, type PeerResult } from '../../helpers/peers.js';
 
 export { spawnPeer, type Peer, type PeerResult } from '../../helpers/peers.js';
 
@@ -127,9 +128,38 @@ export function assertRealtimeRead(report: ReadReport, seconds: number, what: st
 }
 
 /** gst-launch-1.0 reading H.264 over `protocols` and decoding 100 frames. */
+/**
+ * gst-launch-1.0 decoding 100 H.264 pictures of `url`: not -q, so that it prints the pipeline's EOS (posted once the
+ * sink has had its 100 buffers), and with rtspsrc's debug log, which assertGstRead reads.
+ */
 export function gstRead(scope: Scope, url: string, protocols: 'tcp' | 'udp'): Peer {
   const pipeline = ['rtspsrc', `location=${url}`, `protocols=${protocols}`, '!', 'rtph264depay', '!', 'h264parse'];
-  return spawnPeer(scope, GST, ['-q', ...pipeline, '!', 'avdec_h264', '!', 'fakesink', 'num-buffers=100']);
+  const args = [...pipeline, '!', 'avdec_h264', '!', 'fakesink', 'num-buffers=100'];
+  const env = { ...process.env, GST_DEBUG: 'rtspsrc:5', GST_DEBUG_NO_COLOR: '1' };
+  return trackPeer(scope, spawn(GST, args, { env, stdio: ['ignore', 'pipe', 'pipe'], detached: true }));
+}
+
+/**
+ * GStreamer decoded the 100 pictures (the pipeline's EOS) and exited 0, or failed only by rtspsrc's own race on the
+ * way down (GStreamer 1.22): after EOS gst-launch sets the pipeline to NULL; PLAYING→PAUSED hands a PAUSE to
+ * rtspsrc's task, and PAUSED→READY at once sends it CMD_CLOSE, which cancels the connection while that PAUSE is being
+ * written ("connection flush busy PAUSE", gst_rtspsrc_loop_send_cmd). The cancelled write comes back as
+ * GST_RTSP_EEOF (writev_bytes in gstrtspconnection.c maps any error with nothing written to EEOF), and rtspsrc posts
+ * it as the ERROR "Could not send message. (Received end-of-file)": the PAUSE never reached the server. Measured with
+ * both cores busy: 84 of 200 reads had their PAUSE interrupted, 6 of them lost the race. Any other error fails.
+ */
+export function assertGstRead(t: { diagnostic(s: string): void }, result: PeerResult, what = 'gst'): void {
+  const errors = result.stderr.split('\n').filter((line) => line.startsWith('ERROR:'));
+  const output = `${result.stdout.slice(-1500)}\n${errors.join('\n')}\n${result.stderr.slice(-1500)}`;
+  assert.match(result.stdout, /Got EOS from element "pipeline0"/, `${what} did not reach EOS: ${output}`);
+  if (result.code === 0) return;
+  const ownPause =
+    result.stderr.includes('connection flush busy PAUSE') &&
+    /gst_rtspsrc_pause \(\): .*\n.*Could not send message\. \(Received end-of-file\)/.test(result.stderr) &&
+    errors.length > 0 &&
+    errors.every((line) => line.includes('GstRTSPSrc:rtspsrc0: Could not write to resource.'));
+  assert.ok(ownPause, `${what} failed (exit ${result.code}): ${output}`);
+  t.diagnostic(`${what}: EOS reached, then rtspsrc cancelled its own PAUSE on the way down (exit ${result.code})`);
 }
 
 /** ffprobe's view of the streams: `codec_name,width,height` per stream. */

@@ -8,7 +8,7 @@ import type { MediaCounters } from '../../../app/media/worker/protocol.js';
 import type { BusEvent } from '../../../app/defs/events.js';
 import { api } from '../../helpers/http.js';
 import { waitUntil } from '../../helpers/processes.js';
-import { FFMPEG, gstRead, probe, publisherArgs, spawnPeer } from '../rtsp/peers.js';
+import { assertGstRead, FFMPEG, gstRead, probe, publisherArgs, spawnPeer } from '../rtsp/peers.js';
 import { PROBE_TCP, rtspUrl, startSlave, streams, token, waitOnline } from './slave.js';
 
 /** An `rtsp.users` entry that may read every path and publish none. */
@@ -52,10 +52,7 @@ test('a token publishes H.264+AAC on F2 over TCP and over UDP; ffprobe and GStre
       peer: gstRead(t, rtspUrl(s, 'f2', `via-${pubTr}`, cred), readTr),
     })),
   );
-  for (const g of gst) {
-    const r = await g.peer.done;
-    assert.equal(r.code, 0, `${g.what}: ${r.stderr.slice(-2000)}`);
-  }
+  for (const g of gst) assertGstRead(t, await g.peer.done, g.what);
   for (const [i, p] of pubs.entries()) assert.ok(p.running(), `the ${transports[i]} publisher kept publishing`);
 });
 

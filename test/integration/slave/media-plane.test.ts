@@ -5,7 +5,16 @@ import type { NodeInfo } from '../../../app/defs/node.js';
 import type { PlaneStream } from '../../../app/media/worker/protocol.js';
 import { api } from '../../helpers/http.js';
 import { isRunning, readProcess, waitUntil } from '../../helpers/processes.js';
-import { assertRealtimeRead, ffmpegRead, gstRead, probe, publisherArgs, readReport, spawnPeer } from '../rtsp/peers.js';
+import {
+  assertGstRead,
+  assertRealtimeRead,
+  ffmpegRead,
+  gstRead,
+  probe,
+  publisherArgs,
+  readReport,
+  spawnPeer,
+} from '../rtsp/peers.js';
 import { PROBE_TCP, addCamera, rtmpPushArgs, startSlave, streams, token, workerPid } from './slave.js';
 
 test('a compressor token publishes F2 (Digest, user = token id); readers need a token; F1 takes no publisher', async (t) => {
@@ -125,7 +134,7 @@ test('a camera pushing RTMP with its key is F1; a wrong key or an unknown camera
   const gst = [gstRead(t, f1Url, 'tcp'), gstRead(t, f1Url, 'udp')];
   const ff = { tcp: ffmpegRead(t, f1Url, 'tcp', 10), udp: ffmpegRead(t, f1Url, 'udp', 10) };
   for (const [i, g] of (await Promise.all(gst.map((p) => p.done))).entries()) {
-    assert.equal(g.code, 0, `gst ${i === 0 ? 'tcp' : 'udp'}: ${g.stderr.slice(-2000)}`);
+    assertGstRead(t, g, `gst ${i === 0 ? 'tcp' : 'udp'}`);
   }
   for (const [transport, reader] of Object.entries(ff)) {
     const report = readReport(await reader.done);
