@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Runs the test tiers in order and closes with `tests: N passed, N failed, N skipped` (the CI reads that line).
-//   node build/scripts/run-tests.mjs [static|unit|integration|e2e|cluster ...] [test/<tier>/file.test.ts ...]
+//   node build/scripts/run-tests.mjs [static|unit|integration|e2e|cluster ...] | [test/<tier>/file.test.ts ...]
 // Every tier = the test/<tier>/**/*.test.ts files under `node --import tsx --test`; static = typecheck, lint, format.
 // Afterwards no process the run started may remain (ffmpeg, GStreamer, Chromium, node): that fails the run.
 import { spawn } from 'node:child_process';

@@ -67,7 +67,14 @@ export function selectTiers(args) {
     else if (arg.includes('/') || arg.endsWith('.ts')) paths.push(arg);
     else throw new Error(`unknown tier ${arg} (expected ${TIERS.join(', ')} or test file paths)`);
   }
-  return { tiers: tiers.length > 0 || paths.length > 0 ? TIERS.filter((t) => tiers.includes(t)) : [...TIERS], paths };
+  // `integration test/integration/x.test.ts` reads as "just that file" but would run the whole tier first.
+  if (tiers.length > 0 && paths.length > 0) {
+    throw new Error(`give tiers or test file paths, not both (${tiers.join(', ')} would run the whole tier)`);
+  }
+  return {
+    tiers: paths.length > 0 ? [] : tiers.length > 0 ? TIERS.filter((t) => tiers.includes(t)) : [...TIERS],
+    paths,
+  };
 }
 
 /** The tier of a test file path such as test/unit/x.test.ts, or null. */

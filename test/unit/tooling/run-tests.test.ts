@@ -72,6 +72,7 @@ describe('selection', () => {
   test('paths select files alone, unknown words are refused', () => {
     assert.deepEqual(selectTiers(['test/unit/x.test.ts']), { tiers: [], paths: ['test/unit/x.test.ts'] });
     assert.throws(() => selectTiers(['units']), /unknown tier units/);
+    assert.throws(() => selectTiers(['integration', 'test/integration/a.test.ts']), /not both/);
     assert.equal(tierOf('test/integration/rtsp/a.test.ts'), 'integration');
     assert.equal(tierOf('/repo/test/unit/a.test.ts'), 'unit');
     assert.equal(tierOf('elsewhere/a.test.ts'), null);
