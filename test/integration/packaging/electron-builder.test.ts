@@ -5,7 +5,7 @@ import * as asar from '@electron/asar';
 import { Ajv } from 'ajv';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -15,7 +15,7 @@ import { requireBuilt, ROOT, startCoreProcess } from '../../e2e/helpers/core-pro
 const FUSE_SENTINEL = 'dL7pKGdnNz796PbbjQWNKmHXBZaB9tsX';
 // Wire order of @electron/fuses V1: RunAsNode, CookieEncryption, NodeOptions, NodeCliInspect, AsarIntegrity,
 // OnlyLoadAppFromAsar, BrowserV8Snapshot, GrantFileProtocolExtraPrivileges. '0' off, '1' on.
-const EXPECTED_FUSES = '01000100';
+const EXPECTED_FUSES = '11000100';
 
 function config(): Record<string, unknown> {
   return parse(readFileSync(join(ROOT, 'electron-builder.yml'), 'utf8')) as Record<string, unknown>;
@@ -33,6 +33,12 @@ test('electron-builder.yml is valid against app-builder-lib/scheme.json', () => 
   assert.equal(cfg.appId, 'app.cupola.desktop');
   assert.equal(cfg.productName, 'Cupola');
   assert.equal(cfg.npmRebuild, true, 'real releases must rebuild better-sqlite3 for Electron');
+  // A worker spawned as the Electron binary with ELECTRON_RUN_AS_NODE only runs as Node while the fuse is on.
+  const runsAsNode = readdirSync(join(ROOT, 'app'), { recursive: true, encoding: 'utf8' })
+    .filter((f) => f.endsWith('.ts'))
+    .filter((f) => readFileSync(join(ROOT, 'app', f), 'utf8').includes("ELECTRON_RUN_AS_NODE: '1'"));
+  assert.ok(runsAsNode.length > 0, 'the media plane worker is spawned with ELECTRON_RUN_AS_NODE');
+  assert.equal((cfg.electronFuses as { runAsNode?: boolean }).runAsNode, true, `needed by ${runsAsNode.join(', ')}`);
 });
 
 /** A stand-in for the Electron binary: a script carrying a V1 fuse wire so @electron/fuses has something to flip. */
