@@ -41,6 +41,7 @@ export function rtspAndRtmp(f1: PullTarget, rtmp: () => RtmpOut | null, log: Log
           return rtsp.writeRtp(track, packet);
         },
         writeRtcp(track, packet) {
+          flv?.writeRtcp(track, packet);
           return rtsp.writeRtcp(track, packet);
         },
         close() {
