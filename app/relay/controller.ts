@@ -38,6 +38,8 @@ export class RelayController {
   private readonly states = new Map<string, { state: RelayStreamState; reason: string | null }>();
   private readonly switches = new Map<string, RelaySwitch>();
   private readonly chains = new Map<string, Promise<unknown>>();
+  /** Streams whose source is being probed again (one probe at a time per stream), until done. */
+  private readonly reprobing = new Map<string, Promise<void>>();
   private readonly intake: SseIntake;
   private sse: SseClient | null = null;
   private sseKey = '';
@@ -83,6 +85,7 @@ export class RelayController {
     await this.sse?.stop();
     this.sse = null;
     await Promise.all([...this.jobs.values()].map((j) => j.stop('node stopping').catch(() => {})));
+    await Promise.all(this.reprobing.values()); // their ffprobe ends within its 5 s bound
     this.offBus?.();
     this.offBus = null;
   }
@@ -131,12 +134,19 @@ export class RelayController {
     return row && this.toView(row);
   }
 
-  /** Starts a stream's job: probes the source first (auto preset, AAC copy), then hands the job to the Supervisor. */
+  /**
+   * Starts a stream's job: probes the source first (auto preset, AAC copy), then hands the job to the Supervisor.
+   * A job the Supervisor gave up on is started anew (and probed again).
+   */
   async startJob(row: RelayStreamRow): Promise<void> {
     const job = this.job(row.id);
-    if (job.active) return;
+    if (job.active && !job.gaveUp) return;
+    if (job.active) await job.stop('starting again');
     const probe = await this.probe(row.rtsp_url);
-    if (!probe.ok) this.log(row.id, 'warn', `source probe failed (${probe.error}); starting anyway`);
+    if (!probe.ok) {
+      const then = row.preset === 'auto' ? '; starting anyway, probing again when ffmpeg ends' : '; starting anyway';
+      this.log(row.id, 'warn', `source probe failed (${probe.error})${then}`);
+    }
     job.start(this.plan(row, probe.ok ? probe.info : null));
     this.log(row.id, 'info', `started: ${maskUrl(row.rtsp_url)} -> ${maskUrl(row.rtmp_url)}`);
   }
@@ -148,6 +158,7 @@ export class RelayController {
       job = new StreamJob(id, this.deps.supervisor, {
         state: (state, reason) => this.setState(id, state, reason),
         log: (level, message) => this.log(id, level, message),
+        reprobe: () => this.reprobe(id),
       });
       this.jobs.set(id, job);
     }
@@ -180,7 +191,8 @@ export class RelayController {
       params = parsed.args;
     }
     const args = jobArgs({ rtspUrl: row.rtsp_url, rtmpUrl: row.rtmp_url, preset: row.preset, params, source });
-    return { command: this.binaries().ffmpeg, args, autoRestart: row.auto_restart === 1 };
+    const unprobed = source === null && row.preset === 'auto';
+    return { command: this.binaries().ffmpeg, args, autoRestart: row.auto_restart === 1, unprobed };
   }
 
   /** ffprobe of a source under the 5 s bound. */
@@ -205,6 +217,32 @@ export class RelayController {
     }
     this.deps.bus.emit('relay.log', { id: streamId, level, message: text });
     this.deps.log[level]({ stream: streamId }, text);
+  }
+
+  /**
+   * ffmpeg of a job planned without a probe ended (the source was down at its start): probe the source again and,
+   * once it answers, run the job with the argv the probe decides (auto: copy or libx264) before the Supervisor's
+   * next restart of the guessed one. Serialised with every other operation on the stream.
+   */
+  private reprobe(id: string): void {
+    if (this.reprobing.has(id)) return;
+    const done = this.serial(id, async () => {
+      const row = this.deps.store.relayStreams.get(id);
+      const job = this.jobs.get(id);
+      // A URL change waiting for the next start is left to that start (and its own probe).
+      if (!row || !job?.unprobed || !job.runs(row.rtsp_url, row.rtmp_url)) return;
+      const probe = await this.probe(row.rtsp_url);
+      if (!probe.ok || !job.unprobed) return;
+      const plan = this.plan(row, probe.info);
+      if (await job.replan(plan)) {
+        const video = probe.info.video?.codec ?? 'none';
+        const how = plan.args.includes('libx264') ? 'libx264' : 'copy';
+        this.log(id, 'info', `source probed again: video ${video}, ffmpeg started again with video ${how}`);
+      }
+    })
+      .catch((err: Error) => this.log(id, 'error', `probing the source again failed: ${err.message}`))
+      .finally(() => this.reprobing.delete(id));
+    this.reprobing.set(id, done);
   }
 
   private binaries(): { ffmpeg: string; ffprobe: string | null } {

@@ -8,7 +8,7 @@ import { RelayError } from './context.js';
 import type { RelayController } from './controller.js';
 import { parseFfmpegParams } from './ffmpeg-params.js';
 import { changeUrls, type UrlChangeResult } from './url-change.js';
-import { checkUrl } from './urls.js';
+import { checkUrl, unmaskUrl } from './urls.js';
 
 /** A new stream. */
 export interface StreamInput {
@@ -67,7 +67,15 @@ function must(relay: RelayController, id: string): RelayStreamRow {
 /** Creates a stream (and starts it unless `enabled: false`). */
 export async function createStream(relay: RelayController, input: StreamInput): Promise<RelayStreamView> {
   const errors = ID.test(input.id) ? [] : ['id: expected 1-64 of a-z, 0-9, "-", "_", starting with a letter or digit'];
-  errors.push(...checkUrl('rtsp_url', input.rtspUrl), ...checkUrl('rtmp_url', input.rtmpUrl), ...checkFields(input));
+  for (const [kind, url] of [
+    ['rtsp_url', input.rtspUrl],
+    ['rtmp_url', input.rtmpUrl],
+  ] as const) {
+    // A new stream has no stored secrets for a `***` to stand for.
+    const masked = unmaskUrl(kind, url, null).errors;
+    errors.push(...(masked.length ? masked : checkUrl(kind, url)));
+  }
+  errors.push(...checkFields(input));
   if (errors.length) throw invalid(errors);
   return relay.serial(input.id, async () => {
     if (relay.ctx.store.relayStreams.get(input.id)) throw new RelayError('exists', [`relay stream ${input.id} exists`]);

@@ -22,12 +22,19 @@ export interface JobPlan {
   command: string;
   args: string[];
   autoRestart: boolean;
+  /**
+   * Set when the argv is a guess made without a probe of the source (preset auto while the source was down): the
+   * job asks its controller to probe again whenever ffmpeg ends, until a probe succeeds (hooks.reprobe).
+   */
+  unprobed?: boolean;
 }
 
 /** What a job reports to its controller. */
 export interface JobHooks {
   state(state: RelayStreamState, reason: string | null): void;
   log(level: 'info' | 'warn' | 'error', message: string): void;
+  /** ffmpeg of an unprobed plan ended and will be restarted: probe the source, then replan() before that restart. */
+  reprobe(): void;
 }
 
 /** How a switch went. `gapMs` is null when the new job did not produce within the timeout. */
@@ -39,6 +46,7 @@ const POLL_MS = 40;
 interface Running {
   name: string;
   handle: SupervisedChild;
+  plan: JobPlan;
 }
 
 /** See the file comment. */
@@ -48,6 +56,8 @@ export class StreamJob {
   private producing = false;
   private retrying = false;
   private switching = false;
+  /** Counts stop() calls: an await that sees it change knows the job was stopped meanwhile. */
+  private stops = 0;
 
   constructor(
     readonly id: string,
@@ -74,6 +84,7 @@ export class StreamJob {
 
   /** Stops the job; resolves once its ffmpeg is gone. */
   async stop(reason = 'stopped'): Promise<void> {
+    this.stops += 1;
     const cur = this.current;
     this.current = null;
     this.producing = false;
@@ -125,6 +136,44 @@ export class StreamJob {
     }
   }
 
+  /** True when the current child was given up by the Supervisor (restart policy never, or spawn failures). */
+  get gaveUp(): boolean {
+    return this.current?.handle.status().state === 'gave-up';
+  }
+
+  /** True when the current child runs an unprobed plan (its argv may change once the source can be probed). */
+  get unprobed(): boolean {
+    return this.current?.plan.unprobed === true;
+  }
+
+  /** True when the current child reads `rtspUrl` and writes `rtmpUrl`. */
+  runs(rtspUrl: string, rtmpUrl: string): boolean {
+    const args = this.current?.plan.args ?? [];
+    return args[args.indexOf('-i') + 1] === rtspUrl && args[args.length - 1] === rtmpUrl;
+  }
+
+  /**
+   * A probe of the source succeeded for an unprobed plan: runs `plan` instead, unless the argv is the same or the
+   * guessed child forwards video by now (then its plan is just marked probed). The old child goes first (one
+   * publisher per RTMP name). Returns true when the child was replaced.
+   */
+  async replan(plan: JobPlan): Promise<boolean> {
+    const old = this.current;
+    if (!old || !old.plan.unprobed || this.switching) return false;
+    if (this.producing || JSON.stringify(plan.args) === JSON.stringify(old.plan.args)) {
+      old.plan = { ...old.plan, unprobed: false };
+      return false;
+    }
+    const stops = this.stops;
+    this.current = null;
+    this.producing = false;
+    await this.spawner.remove(old.name);
+    if (this.stops !== stops || this.current) return false;
+    this.current = this.spawn(plan);
+    this.hooks.state('starting', 'started again with the probed source');
+    return true;
+  }
+
   /** Follows the Supervisor's events of the current child (the controller hands every child event to each job). */
   onChildEvent(e: BusEvent): void {
     const cur = this.current;
@@ -149,6 +198,7 @@ export class StreamJob {
         const text = `ffmpeg ended (${why}); retrying in ${(d.delayMs / 1000).toFixed(1)} s (attempt ${d.attempt})`;
         if (d.attempt <= 6 || d.attempt % 10 === 0) this.hooks.log('warn', text);
         this.hooks.state('retrying', why);
+        if (cur.plan.unprobed) this.hooks.reprobe();
         return;
       }
       case 'child.gave-up': {
@@ -178,7 +228,7 @@ export class StreamJob {
       progress: true,
       restart: plan.autoRestart ? 'always' : 'never',
     });
-    return { name, handle };
+    return { name, handle, plan };
   }
 
   /** performance.now() of the first -progress block with video written, or null after the timeout / a give-up. */

@@ -8,7 +8,7 @@ import type { SwitchMode, UrlChangeSource } from '../defs/relay.js';
 import type { RelayStreamRow } from '../store/repos/relay-streams.js';
 import { RelayError, type RelayContext } from './context.js';
 import type { SourceInfo } from './probe.js';
-import { checkUrl, maskUrl } from './urls.js';
+import { checkUrl, maskUrl, unmaskUrl, type UrlKind } from './urls.js';
 
 /** What to change. Absent URLs stay as they are. */
 export interface UrlChangeRequest {
@@ -60,11 +60,19 @@ async function apply(ctx: RelayContext, req: UrlChangeRequest): Promise<UrlChang
     return refused(errors, validated);
   };
   const errors: string[] = [];
-  if (req.rtspUrl) errors.push(...checkUrl('rtsp_url', req.rtspUrl));
-  if (req.rtmpUrl) errors.push(...checkUrl('rtmp_url', req.rtmpUrl));
+  // A URL sent back as it was shown (`***` for its secrets) keeps the stored secrets; a mask is never stored.
+  const given = (kind: UrlKind, url: string | null | undefined, stored: string | undefined) => {
+    if (!url) return null;
+    const restored = unmaskUrl(kind, url, stored);
+    errors.push(...restored.errors);
+    if (!restored.errors.length) errors.push(...checkUrl(kind, restored.url));
+    return restored.url;
+  };
+  const rtspGiven = given('rtsp_url', req.rtspUrl, row?.rtsp_url);
+  const rtmpGiven = given('rtmp_url', req.rtmpUrl, row?.rtmp_url);
   if (!req.rtspUrl && !req.rtmpUrl) errors.push('expected rtsp_url, rtmp_url or both');
-  const rtsp = req.rtspUrl || row?.rtsp_url;
-  const rtmp = req.rtmpUrl || row?.rtmp_url;
+  const rtsp = rtspGiven || row?.rtsp_url;
+  const rtmp = rtmpGiven || row?.rtmp_url;
   if (!row && (!rtsp || !rtmp)) errors.push(`stream ${id} does not exist yet: give both rtsp_url and rtmp_url`);
   if (errors.length || !rtsp || !rtmp) return reject(errors);
 
@@ -181,9 +189,9 @@ function describeChange(
 ): string {
   const parts: string[] = [];
   if (!row || rtsp !== row.rtsp_url)
-    parts.push(`rtsp_url ${row ? `${maskUrl(row.rtsp_url)} -> ` : ''}${maskUrl(rtsp)}`);
+    parts.push(`rtsp_url ${row ? `${maskUrl(row.rtsp_url)} -> ` : ''}${maskUrl(rtsp)}${hidden(row?.rtsp_url, rtsp)}`);
   if (!row || rtmp !== row.rtmp_url)
-    parts.push(`rtmp_url ${row ? `${maskUrl(row.rtmp_url)} -> ` : ''}${maskUrl(rtmp)}`);
+    parts.push(`rtmp_url ${row ? `${maskUrl(row.rtmp_url)} -> ` : ''}${maskUrl(rtmp)}${hidden(row?.rtmp_url, rtmp)}`);
   const head = `URLs changed by ${req.source}${req.eventId ? ` (event ${req.eventId})` : ''}: ${parts.join(', ')}`;
   const gap = gapMs === null ? 'unknown (no output yet)' : `${gapMs} ms`;
   if (mode === 'restart') return `${head}; switched by fast restart, output gap ${gap}`;
@@ -191,4 +199,9 @@ function describeChange(
     return `${head}; switched make-before-break, output gap 0 ms (both jobs produced for ${overlapMs} ms)`;
   if (!willSwitch && row?.enabled === 1 && !req.restart) return `${head}; no restart asked: applies at the next start`;
   return `${head}; not running: applies at the next start`;
+}
+
+/** Says so when a change is only in masked parts (the two masked URLs look the same). */
+function hidden(old: string | undefined, now: string): string {
+  return old !== undefined && old !== now && maskUrl(old) === maskUrl(now) ? ' (a masked part changed)' : '';
 }

@@ -14,7 +14,14 @@ const SHELL_CHARS = /[`$;|<>\\"'{}]/;
 const HOSTNAME =
   /^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/;
 const IPV6 = /^\[[0-9A-Fa-f:.]{2,45}\]$/;
-const SECRET_QUERY = /([?&](?:key|token|pass|password|secret|auth|sign)=)[^&#\s]*/gi;
+/** What a masked secret shows as; a client that sends it back means "keep the stored value" (unmaskUrl). */
+export const MASK = '***';
+/** Names of query parameters whose values are secrets: key, streamkey, token, access_token, password, auth, sign... */
+const SECRET_NAME = /key|token|secret|pass|auth|sign/i;
+const SECRET_QUERY = /([?&][^=&#?\s'"]*(?:key|token|secret|pass|auth|sign)[^=&#?\s'"]*=)[^&#\s'"]*/gi;
+/** An rtmp, rtmps, rtmpt... URL in free text, up to whitespace, a quote or an angle bracket. */
+const RTMP_IN_TEXT = /\brtmp[a-z]{0,2}:\/\/[^\s'"<>]+/gi;
+const RTMP_SCHEME = /^rtmp[a-z]{0,2}:$/i;
 
 /** The problems of `raw` as the URL `kind`; empty when it is fine. Each message starts with the field name. */
 export function checkUrl(kind: UrlKind, raw: unknown): string[] {
@@ -69,17 +76,124 @@ function checkCredentials(url: URL): string[] {
   return out;
 }
 
-/** `url` with the password shown as `***` (`rtsp://admin:***@cam/...`) and secret query values masked. */
+/**
+ * `url` with its secrets shown as `***`: the password (`rtsp://admin:***@cam/...`), the values of secret-named query
+ * parameters (`?key=***`), and for rtmp(s) URLs the stream key, the last path segment after the app
+ * (`rtmp://live.example.com/app/***`).
+ */
 export function maskUrl(url: string): string {
   if (!URL.canParse(url)) return maskText(url);
   const u = new URL(url);
-  if (u.password) u.password = '***';
-  return u.toString().replace(SECRET_QUERY, '$1***');
+  if (u.password) u.password = MASK;
+  if (RTMP_SCHEME.test(u.protocol)) u.pathname = maskStreamKey(u.pathname);
+  return u.toString().replace(SECRET_QUERY, `$1${MASK}`);
 }
 
-/** Free text (ffmpeg output, event data) with every URL password and secret query value masked. */
+/** Free text (ffmpeg output, messages) with every URL password, rtmp stream key and secret query value masked. */
 export function maskText(text: string): string {
   return text
-    .replace(/([a-z][a-z0-9+.-]*:\/\/)([^\s/@:'"]*):([^\s/@'"]*)@/gi, '$1$2:***@')
-    .replace(SECRET_QUERY, '$1***');
+    .replace(/([a-z][a-z0-9+.-]*:\/\/)([^\s/@:'"]*):([^\s/@'"]*)@/gi, `$1$2:${MASK}@`)
+    .replace(RTMP_IN_TEXT, maskRtmpInText)
+    .replace(SECRET_QUERY, `$1${MASK}`);
+}
+
+/**
+ * Event data: JSON is masked value by value (so that escaped slashes, `rtmp:\/\/host\/app\/key`, hide nothing) and
+ * stored re-serialised; anything else as free text.
+ */
+export function maskData(text: string): string {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    return maskText(text);
+  }
+  if (typeof json !== 'object' || json === null) return maskText(text);
+  const masked = JSON.stringify(json, (_key, value: unknown) => (typeof value === 'string' ? maskText(value) : value));
+  return masked === JSON.stringify(json) ? maskText(text) : maskText(masked);
+}
+
+/** A path with its last non-empty segment masked when it has at least two (`/<app>/<stream key>`). */
+function maskStreamKey(path: string): string {
+  const parts = path.split('/');
+  const named = parts.flatMap((p, i) => (p ? [i] : []));
+  if (named.length < 2) return path;
+  parts[named[named.length - 1]!] = MASK;
+  return parts.join('/');
+}
+
+/** An rtmp URL found in text: its stream key masked (one trailing punctuation mark is taken as the text's). */
+function maskRtmpInText(found: string): string {
+  const trail = /[.,:;)\]]$/.test(found) ? found.slice(-1) : '';
+  const body = found.slice(0, found.length - trail.length);
+  const end = body.search(/[?#]/);
+  const head = end < 0 ? body : body.slice(0, end);
+  const slash = head.indexOf('/', head.indexOf('//') + 2);
+  if (slash < 0) return found;
+  return `${head.slice(0, slash)}${maskStreamKey(head.slice(slash))}${body.slice(head.length)}${trail}`;
+}
+
+/** A URL with its masked parts restored, or the reasons why they cannot be (then `url` is the input). */
+export interface Unmasked {
+  url: string;
+  errors: string[];
+}
+
+/**
+ * A URL as a client sends back what it was shown: every `***` (password, secret query value, rtmp stream key) is
+ * replaced by the stored URL's value, provided the stored URL is on the same server (scheme, host, port) and has that
+ * secret in the same place (same user; same parameter; same path up to the key). A `***` that cannot be restored is
+ * an error: a mask is never stored over a secret, nor a secret sent to another server.
+ */
+export function unmaskUrl(kind: UrlKind, incoming: string, stored: string | null | undefined): Unmasked {
+  if (!incoming.includes(MASK)) return { url: incoming, errors: [] };
+  if (stored && incoming === maskUrl(stored)) return { url: stored, errors: [] };
+  if (!URL.canParse(incoming)) return { url: incoming, errors: [] }; // checkUrl refuses it
+  const u = new URL(incoming);
+  const s = stored && URL.canParse(stored) ? new URL(stored) : null;
+  const errors: string[] = [];
+  const cannot = (what: string, why: string) =>
+    errors.push(`${kind}: the ${what} is masked (${MASK}) and ${why}: give the real value`);
+  const server = !s
+    ? 'there is no stored URL to take it from'
+    : s.protocol !== u.protocol || s.host.toLowerCase() !== u.host.toLowerCase()
+      ? 'the stored URL is on another server'
+      : null;
+  if (u.password === MASK) {
+    if (server) cannot('password', server);
+    else if (s!.username !== u.username || !s!.password) cannot('password', 'the stored URL has another user');
+    else u.password = s!.password;
+  }
+  if (RTMP_SCHEME.test(u.protocol)) {
+    if (u.pathname.split('/').filter(Boolean).at(-1) === MASK) {
+      const path = s && sameAppPath(u.pathname, s.pathname) ? s.pathname : null;
+      if (server) cannot('stream key', server);
+      else if (path === null) cannot('stream key', 'the stored URL has another app path');
+      else u.pathname = path;
+    }
+  }
+  if (u.search.includes(MASK)) {
+    const storedQuery = new Map((s?.search.slice(1).split('&') ?? []).map((p) => [p.split('=')[0]!, p] as const));
+    const query = u.search
+      .slice(1)
+      .split('&')
+      .map((pair) => {
+        const name = pair.split('=')[0]!;
+        if (pair !== `${name}=${MASK}` || !SECRET_NAME.test(name)) return pair;
+        const was = storedQuery.get(name);
+        if (server) cannot(`value of "${name}"`, server);
+        else if (was === undefined) cannot(`value of "${name}"`, `the stored URL has no "${name}"`);
+        else return was;
+        return pair;
+      });
+    u.search = `?${query.join('&')}`;
+  }
+  return errors.length ? { url: incoming, errors } : { url: u.toString(), errors: [] };
+}
+
+/** True when two rtmp paths have the same segments up to the stream key (`/<app>/<key>`). */
+function sameAppPath(a: string, b: string): boolean {
+  const named = (p: string) => p.split('/').filter(Boolean);
+  const [x, y] = [named(a), named(b)];
+  return x.length >= 2 && x.length === y.length && x.slice(0, -1).join('/') === y.slice(0, -1).join('/');
 }

@@ -140,6 +140,22 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX sse_events_received ON sse_events (received_at);
     `,
   },
+  {
+    version: 6,
+    name: 'relay-sse-event-ids',
+    // Ids of processed SSE events, kept apart from sse_events so that pruning the events (relay.retention.eventRows)
+    // does not let a replayed id through. Bounded separately (app/store/repos/relay-log.ts).
+    sql: `
+      CREATE TABLE sse_event_ids (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        event_id TEXT NOT NULL UNIQUE,
+        processed_at TEXT NOT NULL
+      );
+      INSERT OR IGNORE INTO sse_event_ids (event_id, processed_at)
+        SELECT event_id, received_at FROM sse_events
+        WHERE event_id IS NOT NULL AND processed = 1 AND length(event_id) <= 200 ORDER BY id;
+    `,
+  },
 ];
 
 /** The schema version a fully migrated database has. */

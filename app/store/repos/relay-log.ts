@@ -3,10 +3,18 @@
  * row limit (oldest rows deleted first) so that a chatty control server cannot fill the disk. Callers store URLs
  * and event data already masked.
  */
+import { createHash } from 'node:crypto';
 import { prepared, type Db } from '../database.js';
 
 /** Rows are pruned every this many inserts, so a table holds at most its limit plus this. */
 const PRUNE_EVERY = 50;
+/**
+ * Processed event ids kept (sse_event_ids) at the least, and never fewer than the events kept: a control server
+ * would have to send this many other ids before replaying one for the replay to be applied again.
+ */
+export const EVENT_IDS_KEPT = 100_000;
+/** Longer event ids are kept as their SHA-256 (an id is bounded only by relay.sse.maxEventBytes). */
+const ID_CHARS = 200;
 
 /** A stream_logs row. */
 export interface StreamLogRow {
@@ -123,11 +131,20 @@ export class UrlHistoryRepo {
   }
 }
 
-/** sse_events: every event the SSE client received, and what became of it. */
+/**
+ * sse_events: every event the SSE client received, and what became of it; and sse_event_ids: the ids of processed
+ * events, bounded on their own (EVENT_IDS_KEPT) so that pruning old events does not forget which ids were processed.
+ */
 export class SseEventsRepo {
   private readonly pruner: Pruner;
-  constructor(private readonly db: Db) {
+  private readonly idPruner: Pruner;
+  /** `idsKept`: the least number of processed ids kept (tests use fewer). */
+  constructor(
+    private readonly db: Db,
+    private readonly idsKept = EVENT_IDS_KEPT,
+  ) {
     this.pruner = new Pruner(db, 'sse_events');
+    this.idPruner = new Pruner(db, 'sse_event_ids');
   }
 
   /** Stores a received event (unprocessed); returns its row id. */
@@ -140,19 +157,28 @@ export class SseEventsRepo {
     return Number(run.lastInsertRowid);
   }
 
-  /** Records what became of an event. */
-  finish(rowId: number, outcome: string, error: string | null): void {
-    prepared(this.db, 'UPDATE sse_events SET processed = 1, outcome = ?, error = ? WHERE id = ?').run(
-      outcome,
-      error,
-      rowId,
-    );
+  /**
+   * Records what became of an event and, when it has an id, that this id was processed (in one transaction; the
+   * id is recorded even when its row was pruned meanwhile). `keep` is relay.retention.eventRows.
+   */
+  finish(rowId: number, outcome: string, error: string | null, eventId: string | null = null, keep = 0): void {
+    this.db.transaction(() => {
+      prepared(this.db, 'UPDATE sse_events SET processed = 1, outcome = ?, error = ? WHERE id = ?').run(
+        outcome,
+        error,
+        rowId,
+      );
+      if (!eventId) return;
+      // REPLACE moves an id seen again to the newest end: an id a control server keeps replaying is never pruned.
+      const sql = 'INSERT OR REPLACE INTO sse_event_ids (event_id, processed_at) VALUES (?, ?)';
+      prepared(this.db, sql).run(idKey(eventId), new Date().toISOString());
+    })();
+    if (eventId) this.idPruner.tick(Math.max(this.idsKept, keep));
   }
 
-  /** True when another row with this event id was already processed. */
-  processedBefore(eventId: string, rowId: number): boolean {
-    const sql = 'SELECT 1 FROM sse_events WHERE event_id = ? AND processed = 1 AND id <> ? LIMIT 1';
-    return prepared(this.db, sql).get(eventId, rowId) !== undefined;
+  /** True when an event with this id was processed before (whether or not its sse_events row is still there). */
+  processedBefore(eventId: string): boolean {
+    return prepared(this.db, 'SELECT 1 FROM sse_event_ids WHERE event_id = ?').get(idKey(eventId)) !== undefined;
   }
 
   /** The id of the newest stored event that had one (the Last-Event-ID to resume from after a restart). */
@@ -166,4 +192,10 @@ export class SseEventsRepo {
   recent(limit: number): SseEventRow[] {
     return prepared(this.db, 'SELECT * FROM sse_events ORDER BY id DESC LIMIT ?').all(limit) as SseEventRow[];
   }
+}
+
+/** How an event id is kept in sse_event_ids: as it is, or its SHA-256 when it is long. */
+function idKey(eventId: string): string {
+  if (eventId.length <= ID_CHARS) return eventId;
+  return `sha256:${createHash('sha256').update(eventId).digest('hex')}`;
 }

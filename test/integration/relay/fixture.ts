@@ -18,12 +18,23 @@ export function startSourceServer(scope: Scope): Promise<RtspServer> {
   return startServer(scope, { udp: false, limits: { publisherGraceMs: 0 } });
 }
 
-/** ffmpeg publishing a `size` test pattern (H.264 25 fps, GOP 1 s, AAC) to `path`; waits until it flows. */
-export async function publishSource(scope: Scope, server: RtspServer, path: string, size: string): Promise<Peer> {
+/**
+ * ffmpeg publishing a `size` test pattern (25 fps, GOP 1 s, AAC) to `path`; waits until it flows. The video is H.264,
+ * or MPEG-4 Part 2 (a codec RTSP carries and FLV does not: a relay must encode it).
+ */
+export async function publishSource(
+  scope: Scope,
+  server: RtspServer,
+  path: string,
+  size: string,
+  codec: 'h264' | 'mpeg4' = 'h264',
+): Promise<Peer> {
+  const video =
+    codec === 'h264' ? ['-c:v', 'libx264', '-preset', 'ultrafast', '-tune', 'zerolatency'] : ['-c:v', 'mpeg4'];
   const args = [
     ...['-hide_banner', '-nostdin', '-loglevel', 'error', '-re'],
     ...['-f', 'lavfi', '-i', `testsrc2=size=${size}:rate=25`, '-f', 'lavfi', '-i', 'sine=sample_rate=48000'],
-    ...['-c:v', 'libx264', '-preset', 'ultrafast', '-tune', 'zerolatency', '-g', '25', '-c:a', 'aac'],
+    ...[...video, '-g', '25', '-c:a', 'aac'],
     ...['-f', 'rtsp', '-rtsp_transport', 'tcp', `rtsp://127.0.0.1:${server.port}/${path}`],
   ];
   const peer = spawnPeer(scope, FFMPEG, args);

@@ -34,6 +34,8 @@ after(async () => {
 });
 
 const PASSWORD = 's3cret-Pw';
+/** The RTMP stream names of the destinations: stream keys, never shown in answers, logs or events. */
+const [KEY1, KEY2, KEY3] = ['out-sk4Hq9Zt', 'out2-sk7Rw2Lm', 'out3-sk5Jd8Vc'];
 const started = performance.now();
 let tc: TestCore;
 let admin = '';
@@ -63,12 +65,12 @@ before(async () => {
     publishSource(scope, rtsp, 'cam-a', '320x240'),
     publishSource(scope, rtsp, 'cam-b', '640x360'),
   ]);
-  dest = await startDestination(scope, ['out', 'out2', 'out3']);
+  dest = await startDestination(scope, [KEY1, KEY2, KEY3]);
   await sse.start();
   scope.after(() => sse.stop());
   urlA = `rtsp://127.0.0.1:${rtsp.port}/cam-a`;
   urlB = `rtsp://admin:${PASSWORD}@127.0.0.1:${rtsp.port}/cam-b`;
-  out = `rtmp://127.0.0.1:${dest.port}/live/out`;
+  out = `rtmp://127.0.0.1:${dest.port}/live/${KEY1}`;
   tc = await startCore(scope, {
     // In the file, not flags: flags pin a field, and PUT /api/config/sse changes these at run time.
     fileValues: {
@@ -96,7 +98,7 @@ test('the seed start route starts the job; the destination shows the source', as
   assert.equal(res.status, 200, res.text);
   const body = res.json as { success: boolean; stream_id: string; message: string };
   assert.deepEqual([body.success, body.stream_id], [true, 'default'], res.text);
-  await waitUntil(() => dest.size('out') === '320x240', 15_000, 'out shows cam-a (320x240)');
+  await waitUntil(() => dest.size(KEY1) === '320x240', 15_000, 'out shows cam-a (320x240)');
   await waitUntil(
     () => events.some((e) => e.type === 'relay.stream.state' && (e.data as { state: string }).state === 'running'),
     5000,
@@ -109,11 +111,11 @@ test('SSE url_update with a new source: new picture size within 5 s, gap logged,
   await waitUntil(() => sse.connections.length > 0, 5000, 'the relay connects to the SSE server');
   const t0 = performance.now();
   sse.send('e1', 'url_update', urlUpdate(urlB, null, new Date()));
-  await waitUntil(() => dest.size('out') === '640x360', 5000, 'out shows cam-b (640x360) within 5 s');
+  await waitUntil(() => dest.size(KEY1) === '640x360', 5000, 'out shows cam-b (640x360) within 5 s');
   const shown = performance.now() - t0;
-  await waitUntil(() => dest.videoTags('out').some((t) => t > t0 + shown + 500), 5000, 'video flows again');
+  await waitUntil(() => dest.videoTags(KEY1).some((t) => t > t0 + shown + 500), 5000, 'video flows again');
   figures.sseToNewSizeMs = Math.round(shown);
-  figures.destinationGapMs = longestPause(dest, 'out', t0 - 1000, performance.now());
+  figures.destinationGapMs = longestPause(dest, KEY1, t0 - 1000, performance.now());
   const rows = await history();
   assert.equal(rows.length, 2, 'the start (manual) and the SSE update');
   const row = rows[0]!;
@@ -149,7 +151,7 @@ test('SSE server restarts: Last-Event-ID sent, a repeated event is not applied t
   const outcomes = stored.map((e) => `${e.eventId}:${e.outcome}`).reverse();
   assert.deepEqual(outcomes, ['e1:applied', 'e1:duplicate', 'e2:stale']);
   assert.equal((await history()).filter((h) => h.changeSource === 'sse').length, 1, 'applied once');
-  assert.equal(dest.size('out'), '640x360', 'still cam-b');
+  assert.equal(dest.size(KEY1), '640x360', 'still cam-b');
   sse.onConnect = null;
 });
 
@@ -191,7 +193,7 @@ test('PUT /api/config/urls: a bad URL changes nothing; a good one with restart_s
   assert.equal(probeFails.status, 400, probeFails.text);
   assert.match((probeFails.json as { errors: string[] }).errors[0]!, /probe failed/);
   assert.equal((await status()).pid, pid, 'the running job was not touched');
-  assert.equal(dest.size('out'), '640x360');
+  assert.equal(dest.size(KEY1), '640x360');
 
   const t0 = performance.now();
   const res = await api(tc.url, '/api/config/urls', {
@@ -202,7 +204,7 @@ test('PUT /api/config/urls: a bad URL changes nothing; a good one with restart_s
   assert.equal(res.status, 200, res.text);
   const body = res.json as { success: boolean; validated: boolean; switched: boolean; mode: string; gap_ms: number };
   assert.deepEqual([body.success, body.validated, body.switched, body.mode], [true, true, true, 'restart']);
-  await waitUntil(() => dest.size('out') === '320x240', 5000, 'out shows cam-a again');
+  await waitUntil(() => dest.size(KEY1) === '320x240', 5000, 'out shows cam-a again');
   figures.apiSwitch = { gapMs: body.gap_ms, newSizeMs: Math.round(performance.now() - t0) };
   assert.equal((await history())[0]!.changeSource, 'api');
 });
@@ -217,7 +219,9 @@ test('hostile input is refused with a clear error; nothing runs, nothing crashes
   sse.send('h2', 'url_update', { rtsp_url: 5, timestamp: 'yesterday' });
   sse.broadcast(`id: h3\nevent: url_update\ndata: ${'x'.repeat(5 * 1024 * 1024)}\n\n`);
   sse.send('h4', 'url_update', urlUpdate(null, `rtmp://127.0.0.1/live/x;touch${marker}`, new Date()));
-  sse.send('h5', 'url_update', urlUpdate(urlA, null, new Date()));
+  // Unchanged URLs, with slashes escaped as some JSON encoders (PHP) do: the stored data must still be masked.
+  const h5 = JSON.stringify(urlUpdate(urlA, out, new Date())).replaceAll('/', '\\/');
+  sse.broadcast(`id: h5\nevent: url_update\ndata: ${h5}\n\n`);
   let stored: SseEventRecord[] = [];
   for (const t0 = performance.now(); performance.now() - t0 < 8000; await new Promise((r) => setTimeout(r, 100))) {
     const all = await sseEvents();
@@ -290,14 +294,14 @@ test('the source camera goes away: the job retries with backoff and says so; it 
   figures.retryDelaysMs = delays;
   const back = performance.now();
   camA = await publishSource(scope, rtsp, 'cam-a', '320x240');
-  await waitUntil(() => dest.size('out') === '320x240', 10_000, 'out shows cam-a again');
+  await waitUntil(() => dest.size(KEY1) === '320x240', 10_000, 'out shows cam-a again');
   await waitUntil(() => events.slice(from).some((e) => stateOf(e) === 'running'), 5000, 'running again');
   figures.resumedAfterSourceBackMs = Math.round(performance.now() - back);
   assert.ok((await logs()).some((l) => /source back/.test(l.message)));
 });
 
 test('a new destination switches make-before-break: the new output starts before the old one stops', async () => {
-  const out2 = `rtmp://127.0.0.1:${dest.port}/live/out2`;
+  const out2 = `rtmp://127.0.0.1:${dest.port}/live/${KEY2}`;
   const from = dest.timeline.length;
   const res = await api(tc.url, '/api/config/urls', {
     method: 'PUT',
@@ -306,40 +310,58 @@ test('a new destination switches make-before-break: the new output starts before
   });
   assert.equal(res.status, 200, res.text);
   assert.equal((res.json as { mode: string }).mode, 'make-before-break');
-  await waitUntil(() => dest.size('out2') === '320x240' && dest.size('out') === null, 5000, 'moved to out2');
+  await waitUntil(() => dest.size(KEY2) === '320x240' && dest.size(KEY1) === null, 5000, 'moved to out2');
   const order = dest.timeline.slice(from).map((e) => e.what);
-  assert.ok(order.indexOf('publish out2') < order.indexOf('unpublish out'), order.join(', '));
-  const overlap = dest.timeline.find((e, i) => i >= from && e.what === 'unpublish out')!.at;
+  assert.ok(order.indexOf(`publish ${KEY2}`) < order.indexOf(`unpublish ${KEY1}`), order.join(', '));
+  const overlap = dest.timeline.find((e, i) => i >= from && e.what === `unpublish ${KEY1}`)!.at;
   figures.makeBeforeBreakOverlapMs = Math.round(
-    overlap - dest.timeline.find((e, i) => i >= from && e.what === 'publish out2')!.at,
+    overlap - dest.timeline.find((e, i) => i >= from && e.what === `publish ${KEY2}`)!.at,
   );
   assert.match((await logs())[0]!.message, /make-before-break, output gap 0 ms/);
 });
 
-test('/api/v1/relay/streams: create, re-encode, stop, delete a second stream', async () => {
+test('/api/v1/relay/streams: a second stream created while its source is down re-probes it; re-encode, stop, delete', async () => {
   const base = '/api/v1/relay/streams';
-  const created = await api(tc.url, base, {
+  const out3 = `rtmp://127.0.0.1:${dest.port}/live/${KEY3}`;
+  const urlC = `rtsp://admin:${PASSWORD}@127.0.0.1:${rtsp.port}/cam-c`;
+  const masked = await api(tc.url, base, {
     token: admin,
-    body: { id: 'second', rtspUrl: urlB, rtmpUrl: `rtmp://127.0.0.1:${dest.port}/live/out3` },
+    body: { id: 'second', rtspUrl: urlC, rtmpUrl: `rtmp://127.0.0.1:${dest.port}/live/***` },
   });
+  assert.equal(masked.status, 400, 'a new stream has no stored stream key for *** to stand for');
+  assert.match(masked.text, /rtmp_url: the stream key is masked/);
+  // cam-c is not published yet: the probe fails, preset auto guesses copy; the source then sends MPEG-4 Part 2,
+  // which FLV does not carry: copied it fails, so the job must probe again and encode.
+  const created = await api(tc.url, base, { token: admin, body: { id: 'second', rtspUrl: urlC, rtmpUrl: out3 } });
   assert.equal(created.status, 201, created.text);
-  assert.equal(
-    (created.json as { stream: RelayStreamView }).stream.rtspUrl,
-    `rtsp://admin:***@127.0.0.1:${rtsp.port}/cam-b`,
+  const view = (created.json as { stream: RelayStreamView }).stream;
+  assert.equal(view.rtspUrl, `rtsp://admin:***@127.0.0.1:${rtsp.port}/cam-c`);
+  assert.equal(view.rtmpUrl, `rtmp://127.0.0.1:${dest.port}/live/***`);
+  const streamLog = async () => (await get<{ logs: StreamLogRecord[] }>(`${base}/second/logs?limit=200`)).logs;
+  assert.ok((await streamLog()).some((l) => /source probe failed .*probing again when ffmpeg ends/.test(l.message)));
+  const camC = await publishSource(scope, rtsp, 'cam-c', '480x270', 'mpeg4');
+  const t0 = performance.now();
+  await waitUntil(() => dest.size(KEY3) === '480x270', 15_000, 'out3 shows cam-c (480x270, encoded)');
+  figures.reprobedSourceShownMs = Math.round(performance.now() - t0);
+  assert.ok(
+    (await streamLog()).some((l) =>
+      /source probed again: video mpeg4, ffmpeg started again with video libx264/.test(l.message),
+    ),
+    'the stream log says why the job changed',
   );
-  await waitUntil(() => dest.size('out3') === '640x360', 10_000, 'out3 shows cam-b');
   const dup = await api(tc.url, base, { token: admin, body: { id: 'second', rtspUrl: urlB, rtmpUrl: out } });
   assert.equal(dup.status, 409, dup.text);
   const patched = await api(tc.url, `${base}/second`, { method: 'PATCH', token: admin, body: { preset: 'transcode' } });
   assert.equal(patched.status, 200, patched.text);
   const { stream } = patched.json as { stream: RelayStreamView };
   assert.deepEqual([stream.preset, stream.state], ['transcode', 'running']);
-  await waitUntil(() => dest.size('out3') === '640x360', 10_000, 'out3 re-encoded');
+  await waitUntil(() => dest.size(KEY3) === '480x270', 10_000, 'out3 re-encoded');
   const stopped = await api(tc.url, `${base}/second/stop`, { method: 'POST', token: admin });
   assert.equal((stopped.json as { stream: RelayStreamView }).stream.state, 'stopped');
-  await waitUntil(() => dest.size('out3') === null, 5000, 'out3 gone');
+  await waitUntil(() => dest.size(KEY3) === null, 5000, 'out3 gone');
   assert.equal((await api(tc.url, `${base}/second`, { method: 'DELETE', token: admin })).status, 204);
   assert.equal((await api(tc.url, `${base}/second`, { token: admin })).status, 404);
+  if (camC.running()) process.kill(-camC.pid, 'SIGKILL');
 });
 
 test('SSE settings: the auth header is never shown; a change reconnects with it', async () => {
@@ -374,14 +396,38 @@ test('the OpenAPI document lists the seed routes and the relay resources', async
   assert.ok(doc.paths['/api/v1/relay/streams']);
 });
 
-test('credentials are masked in every answer, log line and stored event', async () => {
+test('credentials and stream keys are masked in every answer, log line and stored event', async () => {
   const bodies = await Promise.all(
-    ['/api/stream/status', '/api/stream/history', '/api/stream/logs?limit=1000', '/api/sse/events?limit=1000'].map(
-      async (p) => (await api(tc.url, p, { token: admin })).text,
-    ),
+    [
+      '/api/stream/status',
+      '/api/stream/history',
+      '/api/stream/logs?limit=1000',
+      '/api/sse/events?limit=1000',
+      '/api/config/urls',
+      '/api/v1/relay/streams',
+      '/api/v1/relay/streams/default/history',
+    ].map(async (p) => (await api(tc.url, p, { token: admin })).text),
   );
-  bodies.push((await api(tc.url, '/api/v1/relay/streams', { token: admin })).text);
-  for (const text of bodies) assert.doesNotMatch(text, new RegExp(PASSWORD));
+  const secrets = new RegExp([PASSWORD, KEY1, KEY2, KEY3].join('|'));
+  for (const text of bodies) assert.doesNotMatch(text, secrets);
   assert.ok(bodies.some((t) => t.includes('rtsp://admin:***@127.0.0.1')));
-  for (const e of events) assert.doesNotMatch(JSON.stringify(e), new RegExp(PASSWORD));
+  assert.ok(bodies.some((t) => t.includes(`rtmp://127.0.0.1:${dest.port}/live/***`)));
+  const h5 = (await sseEvents()).find((e) => e.eventId === 'h5')!;
+  assert.equal(JSON.parse(h5.data).rtmp_url, `rtmp://127.0.0.1:${dest.port}/live/***`, 'escaped slashes masked too');
+  for (const e of events) assert.doesNotMatch(JSON.stringify(e), secrets);
+  assert.ok(events.some((e) => e.type === 'relay.urls.changed' && JSON.stringify(e).includes('/live/***')));
+
+  // What GET returned, sent back: the stored secrets stay (no *** stored, nothing restarted).
+  const pid = (await status()).pid;
+  const shown = await get<{ rtsp_url: string; rtmp_url: string }>('/api/config/urls');
+  assert.equal(shown.rtmp_url, `rtmp://127.0.0.1:${dest.port}/live/***`);
+  const put = (body: object) => api(tc.url, '/api/config/urls', { method: 'PUT', token: admin, body });
+  const back = await put({ rtsp_url: shown.rtsp_url, rtmp_url: shown.rtmp_url, restart_stream: true });
+  assert.equal(back.status, 200, back.text);
+  assert.deepEqual((back.json as { changed: boolean; message: string }).changed, false, back.text);
+  const elsewhere = await put({ rtmp_url: `rtmp://localhost:${dest.port}/live/***`, restart_stream: true });
+  assert.equal(elsewhere.status, 400, 'a stream key is never sent to another server');
+  assert.match(elsewhere.text, /rtmp_url: the stream key is masked \(\*\*\*\) and the stored URL is on another server/);
+  assert.equal((await status()).pid, pid);
+  assert.equal(dest.size(KEY2), '320x240', 'still forwarding to the stored destination');
 });
