@@ -147,9 +147,7 @@ export function withCredentials(url: string, user: string, password: string): st
   return u.toString();
 }
 
-const SECRET_QUERY = /([?&](?:key|token|pass|password|secret|auth)=)[^&\s'"]*/gi;
-
 /** The argv as safe to log or return from the API: URL credentials and secret query parameters masked. */
 export function redactJobArgs(argv: readonly string[]): string[] {
-  return redactArgs(argv).map((arg) => arg.replace(SECRET_QUERY, '$1***'));
+  return redactArgs(argv);
 }

@@ -16,7 +16,7 @@ import { probeSource, type ProbeOutcome, type SourceInfo } from './probe.js';
 import { SseClient } from './sse-client.js';
 import { SseIntake } from './sse-intake.js';
 import { StreamJob, type JobPlan, type JobSpawner } from './stream-job.js';
-import { maskText, maskUrl } from './urls.js';
+import { maskText, maskUrl } from '../log/mask.js';
 
 /** What the controller is built from. */
 export interface RelayDeps {

@@ -4,7 +4,7 @@
  * killed at its timeout, never restarted.
  */
 import { runOneShot } from '../supervisor/probe.js';
-import { maskText } from './urls.js';
+import { maskText } from '../log/mask.js';
 
 /** What a source carries. */
 export interface SourceInfo {

@@ -7,7 +7,7 @@
 import { SseReader, type SseItem } from '../compressor/sse-reader.js';
 import { describe } from '../compressor/slave-http.js';
 import type { SseClientState, SseClientStatus } from '../defs/relay.js';
-import { maskUrl } from './urls.js';
+import { maskUrl } from '../log/mask.js';
 
 /** Where and how to connect. */
 export interface SseClientOptions {

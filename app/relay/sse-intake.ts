@@ -9,7 +9,7 @@ import { SSE_LOG_ID, type RelayContext } from './context.js';
 import type { ReceivedEvent } from './sse-client.js';
 import { isUrlUpdate, parseUrlUpdate } from './update.js';
 import { changeUrls } from './url-change.js';
-import { maskData, maskText } from './urls.js';
+import { maskData, maskText } from '../log/mask.js';
 
 /** See the file comment. */
 export class SseIntake {

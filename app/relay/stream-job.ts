@@ -9,7 +9,7 @@ import type { ChildStatus } from '../defs/child.js';
 import type { BusEvent } from '../defs/events.js';
 import type { RelayStreamState, SwitchMode } from '../defs/relay.js';
 import type { ChildSpec, SupervisedChild } from '../supervisor/types.js';
-import { maskText } from './urls.js';
+import { maskText } from '../log/mask.js';
 
 /** What a job needs from the Supervisor. */
 export interface JobSpawner {

@@ -8,7 +8,8 @@ import type { SwitchMode, UrlChangeSource } from '../defs/relay.js';
 import type { RelayStreamRow } from '../store/repos/relay-streams.js';
 import { RelayError, type RelayContext } from './context.js';
 import type { SourceInfo } from './probe.js';
-import { checkUrl, maskUrl, unmaskUrl, type UrlKind } from './urls.js';
+import { checkUrl, unmaskUrl, type UrlKind } from './urls.js';
+import { maskUrl } from '../log/mask.js';
 
 /** What to change. Absent URLs stay as they are. */
 export interface UrlChangeRequest {

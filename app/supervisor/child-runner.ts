@@ -7,7 +7,8 @@ import type { EventBus } from '../events/bus.js';
 import type { Logger } from '../log/logger.js';
 import { Backoff } from './backoff.js';
 import { attachOutput } from './child-output.js';
-import { planLaunch, redactArgs, redactUrlCredentials } from './launch.js';
+import { maskText } from '../log/mask.js';
+import { planLaunch, redactArgs } from './launch.js';
 import { LineRing } from './line-ring.js';
 import { killGroupIfOurs, processStartTime, signalGroup } from './proc.js';
 import type { RegistryEntry } from './registry.js';
@@ -204,7 +205,8 @@ export class ChildRunner implements SupervisedChild {
     }
     attachOutput(cp, this.spec.kind === 'ffmpeg' && this.spec.progress === true, {
       line: (stream, text) => {
-        const safe = redactUrlCredentials(text);
+        // ffmpeg echoes its input and output URLs in its log.
+        const safe = maskText(text);
         this.ring.push(safe);
         this.log.debug({ stream }, safe);
       },

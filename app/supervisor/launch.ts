@@ -1,6 +1,7 @@
 /** Turns a ChildSpec into the exact argv to spawn: PATH lookup, -progress flags, the parent-death wrapper. */
 import { platform } from 'node:os';
 import { findExecutable, runProbe } from './probe.js';
+import { maskText } from '../log/mask.js';
 import type { ChildSpec } from './types.js';
 
 /** Arguments the Supervisor adds in front of an ffmpeg child's own when `progress` is on. */
@@ -46,12 +47,7 @@ export function planLaunch(
   return { ok: true, command: wrapper, args: ['--pdeathsig', 'SIGKILL', '--', resolved, ...own], env, resolved };
 }
 
-/** `text` with credentials in URLs (`rtsp://user:pass@host`) masked; ffmpeg echoes input URLs in its log. */
-export function redactUrlCredentials(text: string): string {
-  return text.replace(/([a-z][a-z0-9+.-]*:\/\/)[^/@\s'"]*@/gi, '$1***@');
-}
-
-/** The argv as safe to log. */
+/** The argv as safe to log: URL passwords, secret query values and rtmp stream keys masked (app/log/mask.ts). */
 export function redactArgs(args: readonly string[]): string[] {
-  return args.map(redactUrlCredentials);
+  return args.map(maskText);
 }

@@ -9,7 +9,7 @@ import { z } from 'zod';
 import type { RelayConfig } from '../../config/relay.js';
 import type { RelayStreamView } from '../../defs/relay.js';
 import type { UrlChangeResult } from '../../relay/url-change.js';
-import { maskUrl } from '../../relay/urls.js';
+import { maskUrl } from '../../log/mask.js';
 import { requireAdmin } from '../auth-hook.js';
 import { ApiError, errorBody } from '../errors.js';
 import type { ConfigControl } from './config.js';

@@ -75,7 +75,7 @@ test('env values and URL credentials never reach the log; env names do', async (
   assert.ok(all.includes('CAM_TOKEN'), 'env names are logged');
   assert.ok(!all.includes('tok-5up3r-s3cr3t'), 'env values are not');
   assert.ok(!all.includes('hunter2'), 'URL passwords are masked in argv and output');
-  assert.ok(child.logs().includes('pulling rtsp://***@10.0.0.9/live'));
+  assert.ok(child.logs().includes('pulling rtsp://admin:***@10.0.0.9/live'));
   assert.ok(child.logs().includes('token is set: yes'), 'the child did get the env');
 });
 

@@ -143,8 +143,8 @@ test('credentials go into the URL, and never into what is logged', () => {
   const args = jobArgs({ preset: BUILT_IN_PRESETS['480p-economy']!, encoder: 'libx264', f1Url: F1, f2Url: F2 });
   const shown = redactJobArgs([...args, 'rtmp://h/live/cam?key=abc&x=1']);
   assert.ok(!shown.join(' ').includes('s3cr3t'), shown.join(' '));
-  assert.ok(shown.includes('rtsp://***@10.0.0.5:8554/gate-1'));
-  assert.ok(shown.includes('rtsp://***@10.0.0.5:8555/gate-1'));
-  assert.equal(shown.at(-1), 'rtmp://h/live/cam?key=***&x=1');
+  assert.ok(shown.includes('rtsp://0123456789ab:***@10.0.0.5:8554/gate-1'));
+  assert.ok(shown.includes('rtsp://0123456789ab:***@10.0.0.5:8555/gate-1'));
+  assert.equal(shown.at(-1), 'rtmp://h/live/***?key=***&x=1');
   assert.deepEqual(args.slice(0, 3), shown.slice(0, 3), 'everything else is left as it was');
 });

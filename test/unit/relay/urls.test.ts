@@ -1,7 +1,8 @@
 /** URL checks and masking of relay streams. */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { checkUrl, maskData, maskText, maskUrl, unmaskUrl } from '../../../app/relay/urls.js';
+import { checkUrl, unmaskUrl } from '../../../app/relay/urls.js';
+import { maskData, maskText, maskUrl } from '../../../app/log/mask.js';
 
 test('good URLs pass', () => {
   for (const url of [

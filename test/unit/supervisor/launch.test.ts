@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { PROGRESS_ARGS, planLaunch, redactArgs, redactUrlCredentials } from '../../../app/supervisor/launch.js';
+import { PROGRESS_ARGS, planLaunch, redactArgs } from '../../../app/supervisor/launch.js';
 import { findExecutable } from '../../../app/supervisor/probe.js';
 import type { ChildSpec } from '../../../app/supervisor/types.js';
 
@@ -51,15 +51,10 @@ test('a missing binary is a plan error (ENOENT), not a spawn', (t) => {
   assert.equal(findExecutable('ffmpeg', { PATH: dir }), undefined);
 });
 
-test('credentials in URLs are masked for logs', () => {
-  assert.equal(
-    redactUrlCredentials("Input #0, rtsp, from 'rtsp://admin:s3cret@10.0.0.5:554/live':"),
-    "Input #0, rtsp, from 'rtsp://***@10.0.0.5:554/live':",
-  );
-  assert.deepEqual(redactArgs(['-i', 'rtmp://u:p@h/app/key', 'srt://h:9000', 'plain']), [
-    '-i',
-    'rtmp://***@h/app/key',
-    'srt://h:9000',
-    'plain',
+test('secrets in URLs are masked for logs: passwords, secret query values, rtmp stream keys', () => {
+  const argv = ['-i', 'rtsp://admin:s3cret@10.0.0.5:554/live', '-f', 'flv', 'rtmp://u:p@h/app/streamkey'];
+  assert.deepEqual(redactArgs([...argv, 'srt://h:9000?passphrase=pp', 'plain']), [
+    ...['-i', 'rtsp://admin:***@10.0.0.5:554/live', '-f', 'flv', 'rtmp://u:***@h/app/***'],
+    ...['srt://h:9000?passphrase=***', 'plain'],
   ]);
 });
