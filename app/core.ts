@@ -250,6 +250,9 @@ export class Core {
     const auth = new AuthService(store, c.auth);
     const cameras = new CameraRegistry(store, this.bus);
     const roles = rolesOf(c.node.role);
+    const leases = roles.includes('slave')
+      ? new LeaseTable({ cameraExists: (id) => store.cameras.get(id) !== undefined, bus: this.bus })
+      : null;
     // The media plane runs on a slave (cameras, F1/F2) and on a master (its relays); one worker serves both on `all`.
     const slave =
       roles.includes('slave') || roles.includes('master')
@@ -260,11 +263,9 @@ export class Core {
             cameras,
             store,
             log: log.child({ component: 'slave' }),
+            leases,
           })
         : null;
-    const leases = roles.includes('slave')
-      ? new LeaseTable({ cameraExists: (id) => store.cameras.get(id) !== undefined, bus: this.bus })
-      : null;
     const compressor = roles.includes('compressor')
       ? new CompressorRole({
           config: () => this.config,

@@ -7,6 +7,11 @@
  * (a claim on a free camera is granted). The only window is a few seconds in which a second compressor could claim a
  * camera first, which it then transcodes instead; the loser stops. Nothing is persisted that could outlive its holder.
  *
+ * A lease belongs to the API token that claimed it, not only to the holder's name: only that token renews or releases
+ * it, and the slave's F2 admits only that token as the publisher of the camera while the lease runs (`publishers()`
+ * feeds the media plane's access check, app/media/worker/rtsp-policy.ts). A claim by the same name with another token
+ * is refused like any other holder's: a name is the compressor's word, the token is its credential.
+ *
  * Expiry counts on the monotonic clock (performance.now): a wall-clock step (NTP, a manual change) must not expire
  * or extend every lease at once. `expiresAt` in answers is that deadline translated to wall time at the moment of
  * the answer, for display and for the holder's own scheduling.
@@ -24,6 +29,19 @@ export interface LeaseDeps {
   sweepMs?: number;
 }
 
+/** Who claims: the holder's name and the id of the API token it authenticated with (its F2 credential). */
+export interface LeaseClaimant {
+  holder: string;
+  tokenId: string;
+}
+
+/** A running lease with the token that may publish the camera's F2. */
+export interface LeasePublisher {
+  cameraId: string;
+  holder: string;
+  tokenId: string;
+}
+
 /** The answer to a claim or a release. */
 export type LeaseOutcome =
   | { ok: true; lease: CameraLease | null }
@@ -32,6 +50,7 @@ export type LeaseOutcome =
 
 interface Entry {
   holder: string;
+  tokenId: string;
   ttlS: number;
   /** Monotonic ms. */
   deadline: number;
@@ -56,28 +75,29 @@ export class LeaseTable {
     this.leases.clear();
   }
 
-  /** Grants or renews `cameraId` for `holder` unless another holder's lease is still running. */
-  claim(cameraId: string, holder: string, ttlS: number): LeaseOutcome {
+  /** Grants or renews `cameraId` for `who` unless another holder's (or another token's) lease is still running. */
+  claim(cameraId: string, who: LeaseClaimant, ttlS: number): LeaseOutcome {
     if (!this.deps.cameraExists(cameraId)) return { ok: false, reason: 'unknown-camera' };
     this.expire();
     const now = this.now();
     const cur = this.leases.get(cameraId);
-    if (cur && cur.holder !== holder) return { ok: false, reason: 'held', lease: this.view(cameraId, cur, now) };
-    const entry: Entry = { holder, ttlS, deadline: now + ttlS * 1000 };
+    if (cur && !sameClaimant(cur, who)) return { ok: false, reason: 'held', lease: this.view(cameraId, cur, now) };
+    const { holder, tokenId } = who;
+    const entry: Entry = { holder, tokenId, ttlS, deadline: now + ttlS * 1000 };
     this.leases.set(cameraId, entry);
     if (!cur) this.deps.bus.emit('lease.acquired', { cameraId, holder, ttlS });
     return { ok: true, lease: this.view(cameraId, entry, now) };
   }
 
-  /** Ends `holder`'s lease of `cameraId`; releasing a camera nobody holds is a no-op (`lease: null`). */
-  release(cameraId: string, holder: string): LeaseOutcome {
+  /** Ends `who`'s lease of `cameraId`; releasing a camera nobody holds is a no-op (`lease: null`). */
+  release(cameraId: string, who: LeaseClaimant): LeaseOutcome {
     if (!this.deps.cameraExists(cameraId)) return { ok: false, reason: 'unknown-camera' };
     this.expire();
     const cur = this.leases.get(cameraId);
     if (!cur) return { ok: true, lease: null };
-    if (cur.holder !== holder) return { ok: false, reason: 'held', lease: this.view(cameraId, cur, this.now()) };
+    if (!sameClaimant(cur, who)) return { ok: false, reason: 'held', lease: this.view(cameraId, cur, this.now()) };
     this.leases.delete(cameraId);
-    this.deps.bus.emit('lease.released', { cameraId, holder });
+    this.deps.bus.emit('lease.released', { cameraId, holder: cur.holder });
     return { ok: true, lease: null };
   }
 
@@ -88,6 +108,18 @@ export class LeaseTable {
     return [...this.leases.entries()]
       .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
       .map(([id, e]) => this.view(id, e, now));
+  }
+
+  /**
+   * Every lease with its token, by camera id: who may publish each camera's F2. It changes only with a `lease.*`
+   * event (a renewal keeps holder and token), so a listener of those events can push it on change. It does not
+   * expire anything itself (a listener calls it while an expiry is being published): a lease past its deadline is
+   * listed until the sweep (≤ sweepMs) or a request drops it.
+   */
+  publishers(): LeasePublisher[] {
+    return [...this.leases.entries()]
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+      .map(([cameraId, e]) => ({ cameraId, holder: e.holder, tokenId: e.tokenId }));
   }
 
   /** Drops leases whose deadline has passed, publishing `lease.expired` for each. */
@@ -108,4 +140,8 @@ export class LeaseTable {
     const expiresAt = new Date(Date.now() + Math.max(0, e.deadline - now)).toISOString();
     return { cameraId, holder: e.holder, expiresAt, ttlS: e.ttlS };
   }
+}
+
+function sameClaimant(e: Entry, who: LeaseClaimant): boolean {
+  return e.holder === who.holder && e.tokenId === who.tokenId;
 }

@@ -9,14 +9,17 @@
  * 1 s timer makes a steady job swing between 0.93 and 1.04 over a 5 s window); idle CPU and each job's CPU are the
  * mean of the last CPU_WINDOW timer samples, since the policy asks every second and a one-second reading that
  * happens to be high would admit a job the machine cannot carry.
+ *
+ * This file is the loop (want/park, admission, observation, launch, fall-back); a job's record, its API view and the
+ * sample helpers are in pool-job.ts.
  */
 import type { Logger } from '../log/logger.js';
 import type { ChildSpec, SupervisedChild } from '../supervisor/types.js';
-import { CapacityPolicy, type CapacityOptions, type RunningJob } from './capacity.js';
+import { CapacityPolicy, type CapacityOptions } from './capacity.js';
 import { CpuSampler } from './cpu.js';
-import { SpeedMeter } from './speed-meter.js';
 import type { ChildProgress } from '../defs/child.js';
 import type { JobDefinition, JobState, JobView } from '../defs/job.js';
+import { childName, jobIdOf, jobView, lastError, mean, newJob, pushSample, runningJob, type Job } from './pool-job.js';
 
 /** What the pool needs from the Supervisor. */
 export interface PoolSpawner {
@@ -43,30 +46,7 @@ export interface PoolDeps {
   now?: () => number;
 }
 
-interface Job {
-  def: JobDefinition;
-  wanted: boolean;
-  state: JobState;
-  reason: string | null;
-  child: SupervisedChild | null;
-  /** Which encoder runs: the definition's, or its software fall-back after a hardware failure. */
-  useFallback: boolean;
-  fallbackReason: string | null;
-  admittedAt: number;
-  meter: SpeedMeter;
-  slowSince: number | null;
-  /** CPU cores of the job's ffmpeg, one per timer tick, the newest last (at most CPU_WINDOW). */
-  cpuSamples: number[];
-  /** Failed starts without a single frame (hardware encoders that cannot open). */
-  deadStarts: number;
-  lastRestarts: number;
-  /** True while its ffmpeg is being stopped: not admitted again until that is done. */
-  stopping: boolean;
-}
-
 const TICK_MS = 1000;
-/** Timer samples averaged into a job's CPU cost and the machine's idle cores. */
-const CPU_WINDOW = 5;
 /** Failed starts without a frame after which a hardware encoder is given up for the software one. */
 const HW_DEAD_STARTS = 2;
 
@@ -116,7 +96,7 @@ export class TranscodePool {
   want(def: JobDefinition): void {
     const job = this.jobs.get(def.id);
     if (!job) {
-      this.jobs.set(def.id, this.fresh(def));
+      this.jobs.set(def.id, newJob(def));
       this.setState(this.jobs.get(def.id)!, 'waiting-for-capacity', 'queued');
     } else {
       const changed = JSON.stringify(job.def) !== JSON.stringify(def);
@@ -163,32 +143,13 @@ export class TranscodePool {
 
   /** Every job, for the API. */
   list(): JobView[] {
-    return [...this.jobs.values()].map((j) => this.view(j));
+    return [...this.jobs.values()].map((j) => jobView(j, this.now()));
   }
 
   /** One job, for the API. */
   get(id: string): JobView | undefined {
     const job = this.jobs.get(id);
-    return job && this.view(job);
-  }
-
-  private fresh(def: JobDefinition): Job {
-    return {
-      def,
-      wanted: true,
-      state: 'waiting-for-capacity',
-      reason: null,
-      child: null,
-      useFallback: false,
-      fallbackReason: null,
-      admittedAt: 0,
-      meter: new SpeedMeter(),
-      slowSince: null,
-      cpuSamples: [],
-      deadStarts: 0,
-      lastRestarts: 0,
-      stopping: false,
-    };
+    return job && jobView(job, this.now());
   }
 
   /**
@@ -269,7 +230,8 @@ export class TranscodePool {
 
   /** A -progress block as it arrives: timed now, for the speed meter of its job. */
   private onProgress(child: string, block: ChildProgress): void {
-    const job = child.startsWith(CHILD_PREFIX) ? this.jobs.get(child.slice(CHILD_PREFIX.length)) : undefined;
+    const id = jobIdOf(child);
+    const job = id === null ? undefined : this.jobs.get(id);
     if (!job?.child || job.child.name !== child || !block.frame || block.outTimeMs === undefined) return;
     job.meter.add(block.outTimeMs, this.now());
   }
@@ -333,73 +295,6 @@ export class TranscodePool {
     if (previous === state && (reason === null || reason === job.reason)) return;
     job.state = state;
     if (reason !== null || previous !== state) job.reason = reason;
-    if (previous !== state) this.deps.onState(this.view(job), previous);
+    if (previous !== state) this.deps.onState(jobView(job, this.now()), previous);
   }
-
-  private view(job: Job): JobView {
-    const status = job.child?.status() ?? null;
-    const now = this.now();
-    return {
-      id: job.def.id,
-      slave: job.def.slave,
-      camera: job.def.camera,
-      preset: job.def.preset,
-      state: job.state,
-      reason: job.reason,
-      encoder: job.useFallback && job.def.fallback ? job.def.fallback.encoder : job.def.encoder,
-      encoderNote: job.def.encoderNote ?? null,
-      fallbackReason: job.fallbackReason,
-      input: job.def.input,
-      output: job.def.output,
-      speed: job.child ? job.meter.speed(now) : null,
-      progress: status?.progress ?? null,
-      cpuCores: mean(job.cpuSamples),
-      pid: status?.pid ?? null,
-      restarts: status?.restarts ?? 0,
-      lastExit: status?.lastExit ?? null,
-      logTail: job.child?.logs().slice(-20) ?? [],
-    };
-  }
-}
-
-const CHILD_PREFIX = 'job:';
-
-function childName(id: string): string {
-  return `${CHILD_PREFIX}${id}`;
-}
-
-/** Appends a sample (null: none this time) and keeps the last CPU_WINDOW. */
-function pushSample(samples: number[], value: number | null): void {
-  if (value === null) return;
-  samples.push(value);
-  if (samples.length > CPU_WINDOW) samples.shift();
-}
-
-function mean(samples: number[]): number | null {
-  return samples.length > 0 ? samples.reduce((a, b) => a + b, 0) / samples.length : null;
-}
-
-function runningJob(j: Job, now: number): RunningJob {
-  return {
-    id: j.def.id,
-    admittedAt: j.admittedAt,
-    speed: j.meter.speed(now),
-    slowSince: j.slowSince,
-    cpuCores: mean(j.cpuSamples),
-  };
-}
-
-/**
- * The most telling output line, for the API and the fall-back reason: the last one about the device or encoder when
- * `encoder` is given (ffmpeg's final "Error while processing" says nothing), else the last that looks like an error.
- */
-function lastError(child: SupervisedChild, encoder?: string): string | null {
-  const lines = child.logs();
-  const patterns = [/error|fail|cannot|invalid|no such|not found/i];
-  if (encoder) patterns.unshift(new RegExp(`${encoder}|device|initiali[sz]|hwupload|driver`, 'i'));
-  for (const pattern of patterns) {
-    const line = lines.findLast((l) => pattern.test(l));
-    if (line) return line.slice(0, 300);
-  }
-  return null;
 }

@@ -28,7 +28,7 @@ export interface PublishKeyGrant {
 /** A compressor's claim on transcoding a camera of a slave (`/api/v1/leases`). */
 export interface CameraLease {
   cameraId: string;
-  /** Chosen by the compressor (its node name, typically); leases are cooperative, not a security boundary. */
+  /** Chosen by the compressor (its node name, typically); the lease is bound to the API token that claimed it. */
   holder: string;
   /** Wall-clock time the lease ends unless renewed (the slave itself counts on a monotonic clock). */
   expiresAt: string;

@@ -1,4 +1,8 @@
-/** The slave role: runs the media plane (RTSP F1/F2, RTMP ingest) in a supervised worker and keeps it in step. */
+/**
+ * The slave role: runs the media plane (RTSP F1/F2, RTMP ingest) in a supervised worker and keeps it in step: access
+ * tables when cameras or tokens change, and the camera leases (who may publish each F2) whenever one is acquired,
+ * released or expires. Renewals change nothing and send nothing.
+ */
 import { randomBytes } from 'node:crypto';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -9,6 +13,7 @@ import type { Logger } from '../log/logger.js';
 import type {
   AccessTables,
   FromWorker,
+  LeaseEntry,
   MediaCounters,
   PlanePorts,
   PullStatus,
@@ -26,6 +31,11 @@ export interface Spawner {
   remove(name: string): Promise<void>;
 }
 
+/** The camera leases as the role needs them (app/cameras/leases.ts): the token each F2 publisher must be. */
+export interface LeaseHolders {
+  publishers(): Array<{ cameraId: string; holder: string; tokenId: string }>;
+}
+
 /** What the role is built from. */
 export interface SlaveDeps {
   config: Config;
@@ -34,6 +44,8 @@ export interface SlaveDeps {
   cameras: CameraRegistry;
   store: Store;
   log: Logger;
+  /** The slave's camera leases; absent on a node without the slave role (a master's media plane). */
+  leases?: LeaseHolders | null;
 }
 
 const WORKER = 'media-plane';
@@ -143,6 +155,10 @@ export class SlaveRole {
       this.offs.push(this.deps.bus.on(type, refresh));
     }
     this.offs.push(this.deps.bus.on('auth.token-created', refresh), this.deps.bus.on('auth.token-revoked', refresh));
+    const pushLeases = () => this.child?.send({ type: 'leases', leases: this.leases() });
+    for (const type of ['lease.acquired', 'lease.released', 'lease.expired'] as const) {
+      this.offs.push(this.deps.bus.on(type, pushLeases));
+    }
     try {
       await started;
     } catch (err) {
@@ -176,7 +192,7 @@ export class SlaveRole {
           f2Port: config.rtsp.f2Port,
         };
         const options = { publisherGraceMs: config.rtsp.publisherGraceS * 1000 };
-        this.child?.send({ type: 'configure', ports, tables: this.tables(), options });
+        this.child?.send({ type: 'configure', ports, tables: this.tables(), leases: this.leases(), options });
         break;
       }
       case 'started':
@@ -209,6 +225,12 @@ export class SlaveRole {
         this.relayStates = m.relays;
         break;
     }
+  }
+
+  /** Who may publish each leased camera's F2 (the worker's lease list). */
+  private leases(): LeaseEntry[] {
+    const held = this.deps.leases?.publishers() ?? [];
+    return held.map((l) => ({ path: l.cameraId, tokenId: l.tokenId, holder: l.holder }));
   }
 
   private tables(): AccessTables {

@@ -18,8 +18,10 @@ superviseWorker({ heartbeatMs: 1000 });
 process.on('message', (raw: unknown) => {
   const message = raw as ToWorker;
   if (message.type === 'tables') plane?.setTables(message.tables);
+  if (message.type === 'leases') plane?.setLeases(message.leases);
   if (message.type === 'configure' && !plane) {
     const p = new MediaPlane(message.ports, message.tables, log, send, message.options);
+    p.setLeases(message.leases);
     plane = p;
     p.start().then(
       () => {

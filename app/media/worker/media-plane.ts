@@ -5,13 +5,14 @@
 import { createHash } from 'node:crypto';
 import type { Logger } from '../../log/logger.js';
 import type { PlayRequest } from '../rtmp/index.js';
-import { RtspServer } from '../rtsp/index.js';
+import { RtspServer, type AuthorizeRequest, type AuthResult } from '../rtsp/index.js';
 import { F1Ingest } from './f1-ingest.js';
 import { PullSet, type PullSpec } from './pull-set.js';
 import { rtspAndRtmp } from './relay-target.js';
 import type {
   AccessTables,
   FromWorker,
+  LeaseEntry,
   MediaCounters,
   PlaneOptions,
   PullStatus,
@@ -19,14 +20,21 @@ import type {
   PlaneStream,
   RelayStatus,
 } from './protocol.js';
-import { authorizeRtsp, type Plane } from './rtsp-policy.js';
+import { decideRtsp, type LeaseMap, type Plane } from './rtsp-policy.js';
 
 /** Where the plane reports to (the IPC channel in the worker, a function in tests). */
 export type Report = (message: FromWorker) => void;
 
+/** Refusals remembered between the verdict and the server's auth-failed event; more means events were lost. */
+const MAX_PENDING_REFUSALS = 256;
+
 /** Owns the plane's servers; start() listens on every port or fails without leaving one open. */
 export class MediaPlane {
   private tables: AccessTables;
+  private leases: LeaseMap = new Map();
+  private leaseRefused = 0;
+  /** `<remote> <path>` of publishers refused for a lease, until the server reports the refusal (see watch()). */
+  private readonly leaseRefusals = new Map<string, LeaseEntry>();
   private servers: Array<{ plane: Plane; server: RtspServer }> = [];
   private unsubscribe: Array<() => void> = [];
   private ingest: F1Ingest | null = null;
@@ -51,6 +59,15 @@ export class MediaPlane {
     this.relays?.reconcile(this.relaySpecs());
   }
 
+  /**
+   * Replaces the leased F2 paths; takes effect for the next publish authorization. A publisher admitted before stays
+   * until the holder publishes (the server's takeover closes it, and it cannot come back while the lease runs):
+   * ending it here would also close its readers, which a takeover by a compatible stream keeps.
+   */
+  setLeases(leases: LeaseEntry[]): void {
+    this.leases = new Map(leases.map((l) => [l.path, l]));
+  }
+
   /** The actual ports (0 in the request resolved). */
   get actualPorts(): PlanePorts {
     const port = (plane: Plane) => this.servers.find((s) => s.plane === plane)?.server.port ?? 0;
@@ -64,7 +81,7 @@ export class MediaPlane {
         port,
         host: this.ports.host,
         log: this.log.child({ component: `rtsp-${plane}` }),
-        authorize: (req) => authorizeRtsp(this.tables, plane, req),
+        authorize: (req) => this.authorize(plane, req),
         limits: { publisherGraceMs: this.options.publisherGraceMs },
       });
     try {
@@ -179,16 +196,37 @@ export class MediaPlane {
   /** Counters of both RTSP servers and of the RTMP ingest. */
   counters(): MediaCounters {
     const of = (plane: Plane) => this.servers.find((s) => s.plane === plane)!.server.counters;
-    return { f1: of('f1'), f2: of('f2'), rtmp: this.ingest?.counters ?? null };
+    return { f1: of('f1'), f2: { ...of('f2'), leaseRefused: this.leaseRefused }, rtmp: this.ingest?.counters ?? null };
+  }
+
+  /** The policy's verdict; a publisher refused for a lease is counted and logged (token id and holder, no secret). */
+  private authorize(plane: Plane, req: AuthorizeRequest): AuthResult {
+    const verdict = decideRtsp(this.tables, plane, req, this.leases);
+    const lease = verdict.lease;
+    if (lease) {
+      this.leaseRefused++;
+      if (this.leaseRefusals.size >= MAX_PENDING_REFUSALS) this.leaseRefusals.clear();
+      this.leaseRefusals.set(`${req.remote} ${req.path}`, lease);
+      this.log.warn(
+        { plane, path: req.path, remote: req.remote, token: verdict.tokenId ?? null, holder: lease.holder },
+        'publish refused: the camera is leased to another compressor',
+      );
+    }
+    return verdict.result;
   }
 
   private watch(plane: Plane, server: RtspServer): void {
     this.unsubscribe.push(
       server.on('path-online', (e) => this.report({ type: 'stream-online', plane, path: e.path })),
       server.on('path-offline', (e) => this.report({ type: 'stream-offline', plane, path: e.path })),
-      server.on('auth-failed', (e) =>
-        this.report({ type: 'auth-failed', plane, path: e.path, remote: e.remote, reason: e.reason }),
-      ),
+      server.on('auth-failed', (e) => {
+        // The server reports the 403 right after the verdict: say why when it was a lease.
+        const key = `${e.remote} ${e.path}`;
+        const lease = e.reason === 'forbidden' ? this.leaseRefusals.get(key) : undefined;
+        this.leaseRefusals.delete(key);
+        const reason = lease ? `forbidden: leased to ${lease.holder}` : e.reason;
+        this.report({ type: 'auth-failed', plane, path: e.path, remote: e.remote, reason });
+      }),
     );
   }
 }

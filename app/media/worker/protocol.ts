@@ -20,6 +20,16 @@ export interface AccessTables {
   relays: RelayEntry[];
 }
 
+/**
+ * A camera under a lease (app/cameras/leases.ts): while it is listed, F2 `<path>` admits only the API token
+ * `tokenId` as its publisher. `holder` is the compressor's name, for logs. Sent on every lease change, not per request.
+ */
+export interface LeaseEntry {
+  path: string;
+  tokenId: string;
+  holder: string;
+}
+
 /** One relayed stream (see AccessTables.relays). */
 export interface RelayEntry {
   plane: 'f1' | 'f2';
@@ -40,10 +50,14 @@ export interface PlanePorts {
   f2Port: number;
 }
 
-/** Core → worker. */
+/**
+ * Core → worker. Leases travel apart from the tables: they change with every job that starts or moves, and a new
+ * tables message reconciles every puller.
+ */
 export type ToWorker =
-  | { type: 'configure'; ports: PlanePorts; tables: AccessTables; options: PlaneOptions }
-  | { type: 'tables'; tables: AccessTables };
+  | { type: 'configure'; ports: PlanePorts; tables: AccessTables; leases: LeaseEntry[]; options: PlaneOptions }
+  | { type: 'tables'; tables: AccessTables }
+  | { type: 'leases'; leases: LeaseEntry[] };
 
 /** Behaviour of the plane that comes from the config. */
 export interface PlaneOptions {
@@ -76,9 +90,12 @@ export type FromWorker =
 /** An rtsp-pull camera as its puller sees it, online or not (a wrong password shows here, in lastError). */
 export type PullStatus = PullStats & { camera: string };
 
-/** Totals since the worker started, per port: what was refused, dropped or timed out. */
+/**
+ * Totals since the worker started, per port: what was refused, dropped or timed out. On F2, `leaseRefused` counts
+ * publishers refused because another token holds the camera's lease (also counted in `authForbidden`).
+ */
 export interface MediaCounters {
   f1: RtspServerCounters;
-  f2: RtspServerCounters;
+  f2: RtspServerCounters & { leaseRefused: number };
   rtmp: RtmpIngestCounters | null;
 }

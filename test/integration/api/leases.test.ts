@@ -1,4 +1,7 @@
-/** Camera leases over real HTTP on a slave: grant, renew, conflict, expiry on the monotonic clock, release, errors. */
+/**
+ * Camera leases over real HTTP on a slave: grant, renew, conflict, expiry on the monotonic clock, release, errors,
+ * and the API token a lease is bound to.
+ */
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import type { CameraLease } from '../../../app/defs/camera.js';
@@ -127,4 +130,24 @@ test('every lease route needs a credential; a plain API token is enough', async 
   assertError(await claim('cam-a', { holder: 'c1', ttlS: 10 }, 'cpt_000000000000_nope'), 401, 'invalid_token');
   assert.equal((await api(tc.url, '/api/v1/leases', { token })).status, 200);
   assert.equal((await api(tc.url, '/api/v1/leases', { token: admin })).status, 200);
+});
+
+test('a lease is bound to the API token that claimed it; an admin session lists but cannot claim or release', async () => {
+  const other = (
+    (await api(tc.url, '/api/v1/tokens', { token: admin, body: { name: 'compressor-2' } })).json as { secret: string }
+  ).secret;
+  // cam-a is compressor-1's (first test): its name with another token is another holder, for claims and releases.
+  const stolen = assertError(await claim('cam-a', { holder: 'compressor-1', ttlS: 30 }, other), 409, 'lease_held');
+  assert.match(stolen.message, /"compressor-1" with another API token/);
+  const del = (as: string) => api(tc.url, '/api/v1/leases/cam-a?holder=compressor-1', { method: 'DELETE', token: as });
+  assertError(await del(other), 409, 'lease_held');
+  assertError(await claim('cam-a', { holder: 'compressor-1', ttlS: 30 }, admin), 403, 'forbidden');
+  assertError(await del(admin), 403, 'forbidden');
+  assertError(await claim('cam-d', { holder: 'ops', ttlS: 30 }, admin), 403, 'forbidden');
+  assert.deepEqual(
+    (await list()).filter((l) => l.cameraId === 'cam-a').map((l) => l.holder),
+    ['compressor-1'],
+    'nothing changed hands',
+  );
+  assert.equal((await claim('cam-a', { holder: 'compressor-1', ttlS: 30 })).status, 200, 'the own token renews');
 });

@@ -1,7 +1,8 @@
 /**
  * The compressor role end to end, on loopback: a slave (its own core) with a 1280x720 H.264 camera pushing RTMP, and
  * a compressor core configured with that slave. F2 must appear on the slave as the preset says (ffprobe on a
- * recording: size, rate, key frames, bitrate), be readable by GStreamer, and come back after its ffmpeg is killed.
+ * recording: size, rate, key frames, bitrate), be readable by GStreamer, stay the compressor's while another token
+ * tries to publish it (the compressor holds the camera's lease), and come back after its ffmpeg is killed.
  */
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -9,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { waitUntil } from '../../helpers/processes.js';
-import { assertGstRead, FFMPEG, FFPROBE, gstRead, spawnPeer } from '../rtsp/peers.js';
+import { assertGstRead, FFMPEG, FFPROBE, gstRead, publisherArgs, spawnPeer } from '../rtsp/peers.js';
 import { addCamera, rtspUrl, startSlave, token } from '../slave/slave.js';
 import { camera720, count, jobs, startCompressor } from './fixture.js';
 
@@ -34,7 +35,16 @@ test('a 720p camera becomes a 480p F2 by the default preset; GStreamer reads it;
   const file = join(dir, 'f2.mkv');
   const rec = spawnPeer(t, FFMPEG, ['-v', 'error', '-rtsp_transport', 'tcp', '-i', f2, '-t', '12', '-c', 'copy', file]);
   const gst = gstRead(t, f2, 'tcp');
+  // Meanwhile another valid API token publishes F2 yard: refused (403), since the compressor holds the camera's lease.
+  // Had it taken the path over, the recording would hold its 640x360 pictures with a key frame every 25.
+  const restarts = (await jobs(c))[0]!.restarts;
+  const rogue = spawnPeer(t, FFMPEG, publisherArgs(rtspUrl(s, 'f2', 'yard', viewer), 'tcp'));
+  await waitUntil(() => !rogue.running(), 10_000, 'the publisher without the lease refused');
+  const refused = await rogue.done;
+  assert.notEqual(refused.code, 0, 'a token without the lease published F2 yard');
+  assert.match(refused.stderr, /403/);
   assert.equal((await rec.done).code, 0);
+  assert.equal((await jobs(c))[0]!.restarts, restarts, "the compressor's publish was never taken over");
   assertGstRead(t, await gst.done);
   const streamInfo = await spawnPeer(t, FFPROBE, [
     ...['-v', 'error', '-select_streams', 'v', '-show_entries', 'stream=codec_name,width,height,avg_frame_rate'],

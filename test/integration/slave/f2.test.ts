@@ -1,6 +1,7 @@
 /**
  * F2 of a running slave: compressors publish with ANNOUNCE/RECORD over TCP and UDP with an API token, ffprobe and
- * GStreamer (TCP and UDP) read both streams back; read-only credentials cannot publish, and the refusal is counted.
+ * GStreamer (TCP and UDP) read both streams back; read-only credentials cannot publish, a leased camera's F2 takes
+ * only the lease's token, and the refusals are counted.
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
@@ -9,7 +10,7 @@ import type { BusEvent } from '../../../app/defs/events.js';
 import { api } from '../../helpers/http.js';
 import { waitUntil } from '../../helpers/processes.js';
 import { assertGstRead, FFMPEG, gstRead, probe, publisherArgs, spawnPeer } from '../rtsp/peers.js';
-import { PROBE_TCP, rtspUrl, startSlave, streams, token, waitOnline } from './slave.js';
+import { addCamera, PROBE_TCP, rtspUrl, startSlave, streams, token, waitOnline } from './slave.js';
 
 /** An `rtsp.users` entry that may read every path and publish none. */
 const VIEWER = { user: 'viewer', password: 'viewer-password-1', read: ['*'], publish: [] as string[] };
@@ -56,7 +57,7 @@ test('a token publishes H.264+AAC on F2 over TCP and over UDP; ffprobe and GStre
   for (const [i, p] of pubs.entries()) assert.ok(p.running(), `the ${transports[i]} publisher kept publishing`);
 });
 
-test('read-only credentials cannot publish on F2: 403, media.auth-failed; they still read', async (t) => {
+test('read-only credentials cannot publish on F2 but read; a leased F2 takes only its token; 403s are counted', async (t) => {
   const s = await startSlave(t, { fileValues: { rtsp: { users: [VIEWER] } } });
   const cred = await token(s, 'compressor');
   spawnPeer(t, FFMPEG, publisherArgs(rtspUrl(s, 'f2', 'cam1', cred), 'tcp'));
@@ -92,14 +93,67 @@ test('read-only credentials cannot publish on F2: 403, media.auth-failed; they s
   assert.equal(read.code, 0, read.stderr);
   assert.match(read.stdout, /codec_name=h264/);
 
+  // A lease (app/cameras/leases.ts) narrows publishing F2 `gate` to the token that claimed it: another valid token is
+  // refused while it runs and gets the path once it is released or has expired; the publisher it replaces is ended
+  // by the takeover and cannot come back while the new lease runs.
+  await addCamera(s, 'gate');
+  const other = await token(s, 'compressor-2');
+  const claim = (who: { secret: string }, holder: string, ttlS: number) =>
+    api(s.tc.url, '/api/v1/leases/gate', { method: 'PUT', token: who.secret, body: { holder, ttlS } });
+  const publishGate = (who: { id: string; secret: string }) =>
+    spawnPeer(t, FFMPEG, publisherArgs(rtspUrl(s, 'f2', 'gate', who), 'tcp'));
+  const refusedWith403 = async (who: { id: string; secret: string }, what: string) => {
+    const peer = publishGate(who);
+    await waitUntil(() => !peer.running(), 10_000, `${what} refused`);
+    const r = await peer.done;
+    assert.notEqual(r.code, 0, `${what} published F2 gate`);
+    assert.match(r.stderr, /403/, `${what} was refused with 403`);
+  };
+  const endedBy = (peer: { running(): boolean }, what: string) => waitUntil(() => !peer.running(), 10_000, what);
+
+  assert.equal((await claim(cred, 'comp-1', 30)).status, 200);
+  const first = publishGate(cred);
+  await waitOnline(s, 'f2', 'gate');
+  await refusedWith403(other, 'a token without the lease');
+  await new Promise((r) => setTimeout(r, 500));
+  assert.ok(first.running(), "the holder's publish was not taken over");
+
+  const released = await api(s.tc.url, '/api/v1/leases/gate?holder=comp-1', { method: 'DELETE', token: cred.secret });
+  assert.equal(released.status, 204);
+  const second = publishGate(other);
+  await endedBy(first, 'the released holder is taken over by the other token');
+  assert.ok(second.running(), 'the other token publishes F2 gate after the release');
+
+  assert.equal((await claim(other, 'comp-2', 30)).status, 200);
+  await refusedWith403(cred, 'the former holder, now without the lease,');
+  assert.equal((await claim(other, 'comp-2', 2)).status, 200, 'renewed for 2 s, then left to expire');
+  const expired = (e: BusEvent) => e.type === 'lease.expired' && (e.data as { cameraId: string }).cameraId === 'gate';
+  await waitUntil(() => s.events.some(expired), 5000, 'the lease of gate expired');
+  const third = publishGate(cred);
+  await endedBy(second, 'the expired holder is taken over');
+  assert.ok(third.running(), 'the former holder publishes again once the lease expired');
+
+  const gateRefusals = refusals()
+    .map((e) => e.data as { path: string; reason: string })
+    .filter((d) => d.path === 'gate')
+    .map((d) => d.reason);
+  assert.deepEqual(gateRefusals, ['forbidden: leased to comp-1', 'forbidden: leased to comp-2']);
+  const gateEvents = s.events.filter((e) => (e.data as { path?: string }).path === 'gate').map((e) => e.type);
+  assert.deepEqual(gateEvents, ['stream.online', ...gateRefusals.map(() => 'media.auth-failed')], 'never offline');
+
   // Counted where an operator sees it: the worker sends its port totals to the core every 2 s.
-  await t.test('the refusal is counted in /api/v1/streams and /metrics', async () => {
+  await t.test('the refusals are counted in /api/v1/streams and /metrics', async () => {
     await new Promise((r) => setTimeout(r, 2500));
     const res = await api(s.tc.url, '/api/v1/streams', { token: s.admin });
     const { counters } = res.json as { counters: MediaCounters };
-    assert.ok(counters.f2.authForbidden >= 1, JSON.stringify(counters.f2));
+    assert.ok(counters.f2.authForbidden >= 4, JSON.stringify(counters.f2));
+    assert.equal(counters.f2.leaseRefused, 2, JSON.stringify(counters.f2));
     assert.equal(counters.f1.authForbidden, 0);
     const metrics = (await api(s.tc.url, '/metrics', { token: s.admin })).text;
-    assert.match(metrics, /^cupola_media_events_total\{port="f2",kind="auth_forbidden"\} [1-9]/m);
+    assert.match(metrics, /^cupola_media_events_total\{port="f2",kind="auth_forbidden"\} [4-9]/m);
+    assert.match(metrics, /^cupola_media_events_total\{port="f2",kind="lease_refused"\} 2$/m);
+    // Three publishers fed the path, each taking it over from the last; the refused ones never did.
+    const gate = (await streams(s)).find((x) => x.plane === 'f2' && x.stats.path === 'gate');
+    assert.equal(gate?.stats.publishers, 3, JSON.stringify(gate?.stats));
   });
 });

@@ -81,8 +81,14 @@ test('a revoked token stops working for new RTSP sessions at once', async (t) =>
   assert.notEqual(result.code, 0);
 });
 
-test('a crashed media plane is restarted and serves again; the core stays up; stop leaves no worker', async (t) => {
+test('a crashed media plane is restarted, keeps the leases and serves again; the core stays up; stop leaves no worker', async (t) => {
   const s = await startSlave(t);
+  // A lease taken before the crash still decides who publishes F2 cam9: the core configures the new worker with it.
+  await addCamera(s, 'cam9');
+  const holder = await token(s, 'holder');
+  const body = { holder: 'comp-h', ttlS: 60 };
+  const claimed = await api(s.tc.url, '/api/v1/leases/cam9', { method: 'PUT', token: holder.secret, body });
+  assert.equal(claimed.status, 200, claimed.text);
   const first = workerPid(s);
   const killedAt = performance.now();
   process.kill(first, 'SIGKILL');
@@ -94,12 +100,12 @@ test('a crashed media plane is restarted and serves again; the core stays up; st
   const health = await api(s.tc.url, '/health');
   assert.equal(health.status, 200);
   const node = (await api(s.tc.url, '/api/v1/node', { token: s.admin })).json as NodeInfo;
-  const { id, secret } = await token(s, 'after-crash');
-  const pub = spawnPeer(
-    t,
-    '/usr/bin/ffmpeg',
-    publisherArgs(`rtsp://${id}:${secret}@127.0.0.1:${node.media!.f2Port}/cam9`, 'tcp'),
-  );
+  const f2 = (cred: { id: string; secret: string }) =>
+    `rtsp://${cred.id}:${cred.secret}@127.0.0.1:${node.media!.f2Port}/cam9`;
+  const other = spawnPeer(t, '/usr/bin/ffmpeg', publisherArgs(f2(await token(s, 'after-crash')), 'tcp'));
+  await waitUntil(() => !other.running(), 10_000, 'a token without the lease refused');
+  assert.match((await other.done).stderr, /403/, 'a token without the lease gets 403 from the new worker');
+  const pub = spawnPeer(t, '/usr/bin/ffmpeg', publisherArgs(f2(holder), 'tcp'));
   await waitUntil(
     () => s.events.some((e) => e.type === 'stream.online' && (e.data as { path: string }).path === 'cam9'),
     15_000,

@@ -4,19 +4,22 @@ import { test } from 'node:test';
 import { digestHa1, digestResponse } from '../../../app/media/rtsp/auth.js';
 import type { AuthorizeRequest } from '../../../app/media/rtsp/types.js';
 import type { AccessTables } from '../../../app/media/worker/protocol.js';
-import { authorizeRtsp } from '../../../app/media/worker/rtsp-policy.js';
+import { authorizeRtsp, decideRtsp } from '../../../app/media/worker/rtsp-policy.js';
 
 const SECRET = 'cpt_abc123abc123_s3cret';
+const OTHER = 'cpt_def456def456_0ther';
+const tokenRow = (id: string, secret: string) => ({
+  id,
+  hash: createHash('sha256').update(secret).digest('base64url'),
+  ha1: digestHa1(id, secret),
+});
 const tables: AccessTables = {
   cameras: [],
-  tokens: [
-    {
-      id: 'abc123abc123',
-      hash: createHash('sha256').update(SECRET).digest('base64url'),
-      ha1: digestHa1('abc123abc123', SECRET),
-    },
+  tokens: [tokenRow('abc123abc123', SECRET), tokenRow('def456def456', OTHER)],
+  users: [
+    { user: 'viewer', password: 'viewer-pass', read: ['cam1', 'site-a/*'], publish: [] },
+    { user: 'pusher', password: 'pusher-pass', read: [], publish: ['*'] },
   ],
-  users: [{ user: 'viewer', password: 'viewer-pass', read: ['cam1', 'site-a/*'], publish: [] }],
   pulls: [],
   relays: [],
 };
@@ -72,4 +75,21 @@ test('users get exactly their paths; no credentials asks for them', () => {
   assert.equal(authorizeRtsp(tables, 'f1', basic('viewer', 'nope')), 'unauthorized');
   const none = { ...basic('x', 'y'), user: undefined, password: undefined, scheme: undefined };
   assert.equal(authorizeRtsp(tables, 'f1', none), 'unauthorized');
+});
+
+test('a leased F2 path: only the lease token publishes it; reads, other paths and wrong passwords are unchanged', () => {
+  const leases = new Map([['cam1', { path: 'cam1', tokenId: 'abc123abc123', holder: 'comp-a' }]]);
+  const f2 = (req: AuthorizeRequest) => authorizeRtsp(tables, 'f2', req, leases);
+  assert.equal(f2(digest('abc123abc123', SECRET, 'cam1', 'publish')), 'ok', 'the holder, Digest');
+  assert.equal(f2(basic('anyone', SECRET, 'cam1', 'publish')), 'ok', 'the holder, Basic');
+  const refused = decideRtsp(tables, 'f2', digest('def456def456', OTHER, 'cam1', 'publish'), leases);
+  assert.deepEqual(refused, { result: 'forbidden', tokenId: 'def456def456', lease: leases.get('cam1') });
+  assert.equal(f2(basic('abc123abc123', OTHER, 'cam1', 'publish')), 'forbidden', 'Basic: the password decides');
+  assert.equal(f2(basic('pusher', 'pusher-pass', 'cam1', 'publish')), 'forbidden', 'users are bound too');
+  assert.equal(f2(basic('pusher', 'pusher-pass', 'cam2', 'publish')), 'ok', 'unleased paths keep the old rule');
+  assert.equal(f2(digest('def456def456', OTHER, 'cam2', 'publish')), 'ok');
+  assert.equal(f2(digest('def456def456', OTHER, 'cam1', 'read')), 'ok', 'reading is not leased');
+  assert.equal(f2(basic('anyone', 'wrong', 'cam1', 'publish')), 'unauthorized', 'a wrong password still gets 401');
+  assert.equal(decideRtsp(tables, 'f2', basic('viewer', 'viewer-pass', 'cam1', 'publish'), leases).lease, undefined);
+  assert.equal(authorizeRtsp(tables, 'f2', digest('def456def456', OTHER, 'cam1', 'publish')), 'ok', 'no lease');
 });
