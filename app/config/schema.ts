@@ -38,6 +38,11 @@ function ms(def: number, min: number, max: number, description: string) {
   return z.int({ error: rule }).min(min, { error: rule }).max(max, { error: rule }).default(def).meta({ description });
 }
 
+function count(def: number, min: number, max: number, description: string) {
+  const rule = `expected integer ${min}-${max}`;
+  return z.int({ error: rule }).min(min, { error: rule }).max(max, { error: rule }).default(def).meta({ description });
+}
+
 function seconds(def: number, min: number, max: number, description: string) {
   const rule = `expected integer seconds ${min}-${max}`;
   return z.int({ error: rule }).min(min, { error: rule }).max(max, { error: rule }).default(def).meta({ description });
@@ -126,6 +131,19 @@ export const configSchema = z.strictObject({
         0,
         300,
         'Seconds a stream whose publisher left keeps its readers for the publisher to come back (0: close them at once).',
+      ),
+      maxConnections: count(
+        1000,
+        10,
+        100_000,
+        'Connections each RTSP port (F1, F2) accepts in all; more are answered 503 and closed.',
+      ),
+      maxConnectionsPerIp: count(
+        250,
+        1,
+        100_000,
+        'Connections each RTSP port accepts from one address. A compressor or master holds one per camera (two per ' +
+          'camera when both run on one host): raise it for sites beyond ~120 cameras.',
       ),
       users: z
         .array(

@@ -191,7 +191,8 @@ export class SlaveRole {
           f1Port: config.rtsp.f1Port,
           f2Port: config.rtsp.f2Port,
         };
-        const options = { publisherGraceMs: config.rtsp.publisherGraceS * 1000 };
+        const { maxConnections, maxConnectionsPerIp } = config.rtsp;
+        const options = { publisherGraceMs: config.rtsp.publisherGraceS * 1000, maxConnections, maxConnectionsPerIp };
         this.child?.send({ type: 'configure', ports, tables: this.tables(), leases: this.leases(), options });
         break;
       }

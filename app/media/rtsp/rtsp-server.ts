@@ -17,6 +17,9 @@ import {
 } from './types.js';
 import { UdpPair } from './udp-pair.js';
 
+/** Refused connections are logged at most this often (with a count). */
+const REFUSAL_LOG_MS = 10_000;
+
 /** See the file comment; constructed idle, `start()` binds, `stop()` releases everything. */
 export class RtspServer {
   private readonly log: Logger;
@@ -39,6 +42,8 @@ export class RtspServer {
   /** Sockets refused at accept (limits); kept only to destroy them on stop. */
   private readonly refused = new Set<Socket>();
   private readonly perIp = new Map<string, number>();
+  private refusedSinceLog = 0;
+  private refusalLoggedAt = 0;
   private server: Server | undefined;
   private sweeper: NodeJS.Timeout | undefined;
   private state: 'new' | 'started' | 'stopping' | 'stopped' = 'new';
@@ -188,6 +193,19 @@ export class RtspServer {
     this.events.emit('auth-failed', { ...event, failures, forbidden });
   }
 
+  /**
+   * One log line per REFUSAL_LOG_MS at most, with the count since the last one: an operator whose compressor hits
+   * the per-address bound must see why, and a flood of connections must not become a flood of lines.
+   */
+  private noteRefusal(ip: string, limit: string): void {
+    this.refusedSinceLog++;
+    const now = Date.now();
+    if (now - this.refusalLoggedAt < REFUSAL_LOG_MS) return;
+    this.log.warn({ remote: ip, limit, refused: this.refusedSinceLog }, 'RTSP connections refused (503)');
+    this.refusalLoggedAt = now;
+    this.refusedSinceLog = 0;
+  }
+
   private readerDropped(path: string, remote: string, reason: string): void {
     this.totals.readersDropped++;
     this.log.warn({ path, remote, reason }, 'RTSP reader dropped');
@@ -200,6 +218,13 @@ export class RtspServer {
     const full = this.connections.size >= this.limits.maxConnections;
     if (this.state !== 'started' || full || count >= this.limits.maxConnectionsPerIp) {
       this.totals.connectionsRejected++;
+      const { maxConnections, maxConnectionsPerIp } = this.limits;
+      if (this.state === 'started') {
+        const why = full
+          ? `maxConnections (${maxConnections}) reached`
+          : `maxConnectionsPerIp (${maxConnectionsPerIp})`;
+        this.noteRefusal(ip, why);
+      }
       this.refused.add(socket);
       socket.on('error', () => undefined);
       socket.on('close', () => this.refused.delete(socket));

@@ -82,7 +82,13 @@ export class MediaPlane {
         host: this.ports.host,
         log: this.log.child({ component: `rtsp-${plane}` }),
         authorize: (req) => this.authorize(plane, req),
-        limits: { publisherGraceMs: this.options.publisherGraceMs },
+        limits: {
+          publisherGraceMs: this.options.publisherGraceMs,
+          ...(this.options.maxConnections !== undefined && { maxConnections: this.options.maxConnections }),
+          ...(this.options.maxConnectionsPerIp !== undefined && {
+            maxConnectionsPerIp: this.options.maxConnectionsPerIp,
+          }),
+        },
       });
     try {
       for (const [plane, port] of [

@@ -63,6 +63,9 @@ export type ToWorker =
 export interface PlaneOptions {
   /** How long readers wait for a publisher that left (a restarting camera or compressor); 0 closes them at once. */
   publisherGraceMs: number;
+  /** Connection bounds of each RTSP port (rtsp.maxConnections, rtsp.maxConnectionsPerIp); the server's own if absent. */
+  maxConnections?: number;
+  maxConnectionsPerIp?: number;
 }
 
 /** A stream as the worker reports it. `plane` says which RTSP port serves it. */

@@ -1,9 +1,10 @@
 /** The slave's media plane as a supervised worker: F2 publish/read with API tokens over RTSP, refusals, crash recovery. */
 import assert from 'node:assert/strict';
+import { createConnection, type Socket } from 'node:net';
 import { test } from 'node:test';
 import type { NodeInfo } from '../../../app/defs/node.js';
-import type { PlaneStream } from '../../../app/media/worker/protocol.js';
-import { api } from '../../helpers/http.js';
+import type { MediaCounters, PlaneStream } from '../../../app/media/worker/protocol.js';
+import { api, until } from '../../helpers/http.js';
 import { isRunning, readProcess, waitUntil } from '../../helpers/processes.js';
 import {
   assertGstRead,
@@ -66,8 +67,8 @@ test('a compressor token publishes F2 (Digest, user = token id); readers need a 
   assert.ok(pub.running(), 'the F2 publisher is unaffected');
 });
 
-test('a revoked token stops working for new RTSP sessions at once', async (t) => {
-  const s = await startSlave(t);
+test('a revoked token stops working at once; rtsp.maxConnectionsPerIp bounds the connections of one address', async (t) => {
+  const s = await startSlave(t, { flags: { 'rtsp.maxConnectionsPerIp': '2' } });
   const { id, secret } = await token(s, 'short-lived');
   const res = await api(s.tc.url, `/api/v1/tokens/${id}`, { method: 'DELETE', token: s.admin });
   assert.equal(res.status, 204);
@@ -79,7 +80,36 @@ test('a revoked token stops working for new RTSP sessions at once', async (t) =>
   );
   const result = await pub.done;
   assert.notEqual(result.code, 0);
+
+  // Two connections from 127.0.0.1 are held open; the third is answered 503 and closed, and counted.
+  const held = await Promise.all([connect(t, s.media.f1Port), connect(t, s.media.f1Port)]);
+  const third = await connect(t, s.media.f1Port);
+  const answer = await new Promise<string>((resolve) => {
+    let text = '';
+    third.on('data', (d: Buffer) => (text += d.toString()));
+    third.on('close', () => resolve(text));
+    third.setTimeout(5000, () => third.destroy()); // accepted instead: nothing comes
+  });
+  assert.match(answer, /^RTSP\/1\.0 503 /);
+  for (const socket of held) assert.ok(!socket.destroyed, 'the two within the bound stay open');
+  await until(
+    async () => {
+      const res = await api(s.tc.url, '/api/v1/streams', { token: s.admin });
+      return (res.json as { counters: MediaCounters }).counters.f1.connectionsRejected === 1;
+    },
+    5000,
+    'the refusal counted on F1',
+  );
 });
+
+/** A TCP connection to 127.0.0.1:`port` (destroyed in t.after). */
+function connect(t: { after(fn: () => void): void }, port: number): Promise<Socket> {
+  return new Promise((resolve, reject) => {
+    const socket = createConnection({ host: '127.0.0.1', port }, () => resolve(socket));
+    socket.once('error', reject);
+    t.after(() => socket.destroy());
+  });
+}
 
 test('a crashed media plane is restarted, keeps the leases and serves again; the core stays up; stop leaves no worker', async (t) => {
   const s = await startSlave(t);
