@@ -5,7 +5,7 @@
  * `GET /api/v1/peers` and the metrics, `get(url)` the master role. Tokens never leave the request headers.
  */
 import { z } from 'zod';
-import { describe, readCapped, scrub, withTimeout } from '../compressor/slave-http.js';
+import { describe, readCapped, scrub, withTimeout } from './slave-http.js';
 import type { EventMap } from '../defs/events.js';
 import type { NodeInfo } from '../defs/node.js';
 import type { PeerHealth, PeerKind, PeerState } from '../defs/peer.js';

@@ -4,8 +4,8 @@
  * malformed or oversized input is skipped and reported, never thrown. Events are handed over as they arrive: what
  * they mean is the controller's business.
  */
-import { SseReader, type SseItem } from '../compressor/sse-reader.js';
-import { describe } from '../compressor/slave-http.js';
+import { SseReader, type SseItem } from '../cluster/sse-reader.js';
+import { describe } from '../cluster/slave-http.js';
 import type { SseClientState, SseClientStatus } from '../defs/relay.js';
 import { maskUrl } from '../log/mask.js';
 

@@ -9,7 +9,7 @@ import type { Config } from '../config/schema.js';
 import { TranscodePool, type PoolSpawner } from '../compressor/pool.js';
 import { jobArgs, withCredentials } from '../compressor/ffmpeg-args.js';
 import { chooseEncoder, presetForCamera, softwareEncoder } from '../compressor/presets.js';
-import { SlaveClient, type SlaveEndpoint } from '../compressor/slave-client.js';
+import { SlaveClient, type SlaveEndpoint } from '../cluster/slave-client.js';
 import type { JobDefinition, JobView } from '../defs/job.js';
 import type { SlavePeerState } from '../defs/peer.js';
 import type { EventBus } from '../events/bus.js';

@@ -1,12 +1,12 @@
 /**
- * The master role: follows each slave of `master.slaves` (the compressor's SlaveClient: event stream, listings,
+ * The master role: follows each slave of `master.slaves` (a SlaveClient of app/cluster: event stream, listings,
  * backoff) and keeps the media plane's relay table in step with what is online there: every camera's F1 is relayed
  * into `<site>/<camera>` (served on F1 RTSP and over RTMP), every F2 being published into `<site>/<camera>` on F2.
  * Relays are pullers inside the media-plane worker, not processes; a slave that goes away keeps its relays, which
  * retry with backoff and recover by themselves when it is back.
  */
 import type { Config } from '../config/schema.js';
-import { SlaveClient, type SlaveNode } from '../compressor/slave-client.js';
+import { SlaveClient, type SlaveNode } from '../cluster/slave-client.js';
 import type { SlavePeerState } from '../defs/peer.js';
 import type { Logger } from '../log/logger.js';
 import type { RelayEntry, RelayStatus } from '../media/worker/protocol.js';

@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { SseReader, type SseItem, type SseLimits } from '../../../app/compressor/sse-reader.js';
+import { SseReader, type SseItem, type SseLimits } from '../../../app/cluster/sse-reader.js';
 
 const enc = new TextEncoder();
 

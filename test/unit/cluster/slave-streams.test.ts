@@ -1,7 +1,7 @@
 /** StreamTracker: listings lag the slave by up to its stats period, events do not; changes come out in batches. */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { StreamTracker } from '../../../app/compressor/slave-streams.js';
+import { StreamTracker } from '../../../app/cluster/slave-streams.js';
 
 function tracker() {
   let now = 10_000;

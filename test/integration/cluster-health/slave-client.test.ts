@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { SlaveClient } from '../../../app/compressor/slave-client.js';
+import { SlaveClient } from '../../../app/cluster/slave-client.js';
 import type { Camera } from '../../../app/defs/camera.js';
 import type { NodeInfo } from '../../../app/defs/node.js';
 import type { SlavePeerState } from '../../../app/defs/peer.js';
