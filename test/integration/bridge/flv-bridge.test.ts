@@ -83,8 +83,8 @@ function assertGstDecodedBoth(t: { diagnostic(s: string): void }, both: PeerResu
   const output = `${both.stdout.slice(-1500)}\n${both.stderr.slice(-1500)}`;
   t.diagnostic(`gst video + audio: ${video} pictures, ${audio} AAC frames decoded in 8 s`);
   assert.ok(video >= 125 && audio >= 230, `gst video + audio: ${video} pictures, ${audio} AAC frames: ${output}`);
-  // An error stops gst-launch at once, before our SIGINT's EOS; one after it (PAUSE/TEARDOWN on the way down, seen
-  // once in CI) is not about the media, and the server's counters below say whether we dropped anybody.
+  // An error stops gst-launch at once, before our SIGINT's EOS; one after it is rtspsrc cancelling its own PAUSE on
+  // the way down (see assertGstRead), and the server's counters below say whether we dropped anybody.
   const stoppedByUs = both.stdout.includes('EOS received');
   assert.ok(stoppedByUs || !/ERROR:/.test(both.stderr), `gst error while playing: ${output}`);
 }
