@@ -3,38 +3,14 @@ import assert from 'node:assert/strict';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { chromium, type Browser } from 'playwright-core';
 import type { TokenPair } from '../../app/defs/api.js';
 import { startCoreProcess, type CoreProcess } from './helpers/core-process.js';
+import { cspViolations, watchPage } from './helpers/page-watch.js';
 import { CHROMIUM_ARGS, CHROMIUM_PATH } from '../helpers/chromium.js';
 
 /** Where the screenshot goes, for a human (or a reviewing agent) to look at. */
 export const SCREENSHOT = join(tmpdir(), 'cupola-e2e-dashboard.png');
-
-// Chrome logs every non-2xx fetch as a console error. A 401 is the expected answer to the session probe before
-// sign-in and to the wrong password; every other console error fails the test.
-const EXPECTED_401 = /Failed to load resource: the server responded with a status of 401/;
-
-const CSP_LISTENER = `document.addEventListener('securitypolicyviolation', (e) => {
-  (window.__csp ??= []).push(e.violatedDirective + ' blocked ' + e.blockedURI);
-});`;
-
-interface Watch {
-  errors: string[];
-}
-
-async function watch(page: Page): Promise<Watch> {
-  const w: Watch = { errors: [] };
-  page.on('console', (msg) => {
-    if (msg.type() === 'error' && !EXPECTED_401.test(msg.text())) w.errors.push(msg.text());
-  });
-  page.on('pageerror', (err) => w.errors.push(`pageerror: ${err.message}`));
-  page.on('requestfailed', (req) => w.errors.push(`request failed: ${req.url()} ${req.failure()?.errorText ?? ''}`));
-  // Injected through CDP, so the page's own CSP does not apply to this listener. A string, because the tests are
-  // typechecked without the DOM lib.
-  await page.addInitScript({ content: CSP_LISTENER });
-  return w;
-}
 
 async function apiLogin(core: CoreProcess): Promise<TokenPair> {
   const res = await fetch(`${core.url}/api/v1/auth/login`, {
@@ -55,7 +31,7 @@ test('dashboard: sign-in, node info, live events, strict CSP', { timeout: 90_000
   });
   browser = await chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS });
   const page = await browser.newPage({ viewport: { width: 1280, height: 720 } });
-  const seen = await watch(page);
+  const seen = await watchPage(page);
 
   await page.goto(`${core.url}/`);
   await page.locator('#password').waitFor();
@@ -102,16 +78,15 @@ test('dashboard: sign-in, node info, live events, strict CSP', { timeout: 90_000
   });
 
   await t.test('sections without content say so', async () => {
-    await page.click('nav >> text=Mosaic');
-    await page.getByText('Mosaic is coming in a later release.').waitFor({ timeout: 5000 });
+    await page.click('nav >> text=Health');
+    await page.getByText('Health is coming in a later release.').waitFor({ timeout: 5000 });
     await page.click('nav >> text=Dashboard');
     await page.locator('[data-testid=event-feed]').waitFor();
   });
 
   await t.test('no console errors, no CSP violations', async () => {
     await page.screenshot({ path: SCREENSHOT, fullPage: true });
-    const csp = (await page.evaluate('window.__csp ?? []')) as string[];
-    assert.deepEqual(csp, [], 'CSP violations');
+    assert.deepEqual(await cspViolations(page), [], 'CSP violations');
     assert.deepEqual(seen.errors, [], 'console errors');
   });
 
@@ -123,7 +98,7 @@ test('dashboard: sign-in, node info, live events, strict CSP', { timeout: 90_000
       return new Promise((r) => setTimeout(() => r(window.__inlineRan === true), 100));
     })()`);
     assert.equal(ran, false, 'inline script must not run');
-    const csp = (await page.evaluate('window.__csp ?? []')) as string[];
+    const csp = await cspViolations(page);
     assert.ok(
       csp.some((v) => v.startsWith('script-src')),
       `violation recorded: ${JSON.stringify(csp)}`,

@@ -1,5 +1,5 @@
 /** The signed-in frame: top bar, left nav, and the section for the current route. */
-import { useEffect } from 'react';
+import { lazy, Suspense, useEffect } from 'react';
 import { ROUTES, type RouteId } from '../routes.js';
 import { useRoute } from '../use-route.js';
 import { useServices, useSession } from '../state/app-context.js';
@@ -8,8 +8,18 @@ import { PlaceholderView } from '../views/placeholder-view.js';
 
 const NODE_REFRESH_MS = 30_000;
 
+// hls.js is most of the mosaic's weight: a chunk of its own, loaded when the mosaic is first opened.
+const MosaicView = lazy(async () => ({ default: (await import('../views/mosaic-view.js')).MosaicView }));
+
 function Section({ route }: { route: RouteId }) {
   if (route === 'dashboard') return <DashboardView />;
+  if (route === 'mosaic') {
+    return (
+      <Suspense fallback={<div className="splash">Loading the mosaic…</div>}>
+        <MosaicView />
+      </Suspense>
+    );
+  }
   const label = ROUTES.find((r) => r.id === route)?.label ?? route;
   return <PlaceholderView title={label} />;
 }

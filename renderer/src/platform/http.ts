@@ -13,6 +13,18 @@ declare global {
   }
 }
 
+/**
+ * The browser Platform plus what the renderer's own views read that `Platform` (app/defs) does not cover yet: plain
+ * JSON reads of the API (the mosaic's stream lists) and a session renewal for media the browser loads itself (hls.js
+ * requests carry the session cookie, and a 401 there means the access cookie expired).
+ */
+export interface HttpPlatform extends Platform {
+  /** GET an API path as JSON with the session; one refresh and retry on 401; throws ApiError. */
+  getJson<T>(path: string): Promise<T>;
+  /** Renews the session cookie with the refresh token held in memory; false when there is none or it was refused. */
+  renewSession(): Promise<boolean>;
+}
+
 /** What can be swapped in tests; everything defaults to the page's own globals. */
 export interface HttpPlatformOptions {
   /** Prefix for API paths; '' keeps every request same-origin. */
@@ -24,7 +36,7 @@ const SSE_RETRY_MIN_MS = 1000;
 const SSE_RETRY_MAX_MS = 30_000;
 
 /** Builds the browser Platform. The refresh token lives only in memory: a reload falls back to the cookie. */
-export function createHttpPlatform(options: HttpPlatformOptions = {}): Platform {
+export function createHttpPlatform(options: HttpPlatformOptions = {}): HttpPlatform {
   const base = options.baseUrl ?? '';
   const desktop = options.desktop !== undefined ? options.desktop : (window.cupolaDesktop ?? null);
   let refreshToken: string | null = null;
@@ -96,6 +108,10 @@ export function createHttpPlatform(options: HttpPlatformOptions = {}): Platform 
     nodeInfo: () => call<NodeInfo>('GET', '/api/v1/node'),
 
     listTokens: async () => (await call<{ tokens: ApiTokenInfo[] }>('GET', '/api/v1/tokens')).tokens,
+
+    getJson: <T>(path: string) => call<T>('GET', path),
+
+    renewSession: refresh,
 
     subscribe(onEvent) {
       let source: EventSource | null = null;

@@ -1,13 +1,13 @@
 /** The platform and stores of one page, handed down through React context instead of module singletons. */
 import { createContext, useContext } from 'react';
 import { useStore, type StoreApi } from 'zustand';
-import type { Platform } from '../../../app/defs/platform.js';
+import type { HttpPlatform } from '../platform/http.js';
 import type { FeedState } from './feed-store.js';
 import type { SessionState } from './session-store.js';
 
 /** Everything a view may reach. */
 export interface AppServices {
-  platform: Platform;
+  platform: HttpPlatform;
   session: StoreApi<SessionState>;
   feed: StoreApi<FeedState>;
 }
