@@ -1,15 +1,16 @@
 /**
- * Preview routes: `GET /hls/<feed>/<path>/index.m3u8` (+ `init.mp4`, `seg<n>.m4s`), `GET /mjpeg/<feed>/<path>`
- * (`multipart/x-mixed-replace`), `GET /snapshot/<feed>/<path>.jpg`; and under /api/v1: `POST /previews/token` (a
- * signed link for players without headers) and `GET /previews` (running muxers and decoders). Authentication is the
- * API's (bearer header or session cookie) or a signed `?t=` token of the same stream, checked by the auth hook.
+ * Preview routes: `GET /hls/<feed>/<path>/index.m3u8` (+ `init[<run>].mp4`, `seg<n>.m4s`), `GET /mjpeg/<feed>/<path>`
+ * (`multipart/x-mixed-replace`), `GET /snapshot/<feed>/<path>.jpg`, each also as HEAD; and under /api/v1:
+ * `POST /previews/token` (a signed link for players without headers) and `GET /previews` (running muxers and
+ * decoders). Authentication is the API's (bearer header or session cookie) or a signed `?t=` token of the same
+ * stream, checked by the auth hook.
  */
 import type { OutgoingHttpHeaders } from 'node:http';
 import type { FastifyReply } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { PreviewLink } from '../../defs/preview.js';
-import { INIT_SEGMENT, PLAYLIST, SEGMENT_NAME } from '../../media/hls/hls-args.js';
+import { INIT_NAME, PLAYLIST, SEGMENT_NAME } from '../../media/hls/hls-args.js';
 import { rewritePlaylist } from '../../media/hls/playlist.js';
 import { DEFAULT_FPS, DEFAULT_WIDTH, type MjpegViewerHandle } from '../../media/mjpeg/mjpeg-service.js';
 import { MULTIPART_TYPE, type PartSink } from '../../media/mjpeg/multipart.js';
@@ -28,6 +29,10 @@ import { errorSchema } from '../schemas.js';
 export interface HlsPreviews {
   playlist(feed: Feed, path: string): Promise<string>;
   file(feed: Feed, path: string, name: string): Promise<Buffer | null>;
+  /** For HEAD: throws what playlist() would, starting nothing. */
+  check(feed: Feed, path: string): void;
+  /** For HEAD: the size of what file() would return, not counted as a request. */
+  size(feed: Feed, path: string, name: string): Promise<number | null>;
   muxers(): unknown[];
 }
 
@@ -35,6 +40,8 @@ export interface HlsPreviews {
 export interface MjpegPreviews {
   attach(feed: Feed, path: string, fps: number, width: number, out: PartSink): MjpegViewerHandle;
   snapshot(feed: Feed, path: string, width: number | null): Promise<Buffer>;
+  /** For HEAD: throws what attach() (fps given) or snapshot() (fps null) would, starting and joining nothing. */
+  check(feed: Feed, path: string, fps: number | null, width: number | null): void;
   decoders(): unknown[];
 }
 
@@ -112,56 +119,69 @@ const width = int(16, 3840, RULES.width).refine((w) => w % 2 === 0, { error: RUL
 const token = z.string().max(1000).optional();
 const wildcard = z.object({ '*': z.string() });
 
-/** Preview routes at the root (`/hls`, `/mjpeg`, `/snapshot`). */
+/**
+ * Preview routes at the root (`/hls`, `/mjpeg`, `/snapshot`). A HEAD answers what the GET would (status, type;
+ * the size of an init section or segment) but never starts a muxer or decoder, joins one, or counts as a request.
+ */
 export function previewRoutes(deps: PreviewRouteDeps): FastifyPluginAsyncZod {
   return async (app) => {
-    app.get(
-      '/hls/*',
-      {
-        schema: {
-          tags: ['previews'],
-          summary: 'HLS preview: <feed>/<path>/index.m3u8 starts the muxer; init.mp4 and seg<n>.m4s',
-          params: wildcard,
-          querystring: z.object({ t: token }),
-        },
+    app.route({
+      method: ['GET', 'HEAD'],
+      url: '/hls/*',
+      schema: {
+        tags: ['previews'],
+        summary: 'HLS preview: <feed>/<path>/index.m3u8 starts the muxer; init[<run>].mp4 and seg<n>.m4s',
+        params: wildcard,
+        querystring: z.object({ t: token }),
       },
-      async (req, reply) => {
+      handler: async (req, reply) => {
         const rest = req.params['*'];
         const slash = rest.lastIndexOf('/');
         const file = rest.slice(slash + 1);
         const { feed, path } = nameOf(rest.slice(0, Math.max(0, slash)));
+        const head = req.method === 'HEAD';
         if (file === PLAYLIST) {
-          const text = await mapped(deps.hls.playlist(feed, path));
+          if (head) orApiError(() => deps.hls.check(feed, path));
+          const text = head ? null : await mapped(deps.hls.playlist(feed, path));
+          reply.type('application/vnd.apple.mpegurl').header('cache-control', 'no-cache');
+          if (text === null) return reply.send();
           const query = req.query.t ? `t=${encodeURIComponent(req.query.t)}` : null;
-          const body = rewritePlaylist(text, { query, holdBackS: deps.options().hlsHoldBackS || null });
-          return reply.type('application/vnd.apple.mpegurl').header('cache-control', 'no-cache').send(body);
+          return reply.send(rewritePlaylist(text, { query, holdBackS: deps.options().hlsHoldBackS || null }));
         }
-        if (file !== INIT_SEGMENT && !SEGMENT_NAME.test(file)) {
+        if (!INIT_NAME.test(file) && !SEGMENT_NAME.test(file)) {
           throw new ApiError(404, 'not_found', `no HLS file ${JSON.stringify(file.slice(0, 100))}`);
         }
-        const data = await mapped(deps.hls.file(feed, path, file));
-        if (!data) throw new ApiError(404, 'not_found', `${file} of ${feed}/${path} is not (or no longer) there`);
-        const type = file === INIT_SEGMENT ? 'video/mp4' : 'video/iso.segment';
-        return reply.type(type).header('cache-control', 'no-cache').send(data);
+        // HEAD: the size the GET would send (fastify keeps a content-length set on a HEAD reply without a body).
+        const size = head ? await mapped(deps.hls.size(feed, path, file)) : null;
+        const data = head ? null : await mapped(deps.hls.file(feed, path, file));
+        if (size === null && data === null) {
+          throw new ApiError(404, 'not_found', `${file} of ${feed}/${path} is not (or no longer) there`);
+        }
+        reply.type(INIT_NAME.test(file) ? 'video/mp4' : 'video/iso.segment').header('cache-control', 'no-cache');
+        return data ? reply.send(data) : reply.header('content-length', size).send();
       },
-    );
+    });
 
-    app.get(
-      '/mjpeg/*',
-      {
-        schema: {
-          tags: ['previews'],
-          summary: 'MJPEG preview (multipart/x-mixed-replace) of <feed>/<path>',
-          params: wildcard,
-          querystring: z.object({
-            fps: int(1, 30, RULES.fps).default(DEFAULT_FPS),
-            width: width.default(DEFAULT_WIDTH),
-            t: token,
-          }),
-        },
+    app.route({
+      method: ['GET', 'HEAD'],
+      url: '/mjpeg/*',
+      schema: {
+        tags: ['previews'],
+        summary: 'MJPEG preview (multipart/x-mixed-replace) of <feed>/<path>',
+        params: wildcard,
+        querystring: z.object({
+          fps: int(1, 30, RULES.fps).default(DEFAULT_FPS),
+          width: width.default(DEFAULT_WIDTH),
+          t: token,
+        }),
       },
-      async (req, reply) => {
+      handler: async (req, reply) => {
         const { feed, path } = nameOf(req.params['*']);
+        const { fps, width } = req.query;
+        if (req.method === 'HEAD') {
+          orApiError(() => deps.mjpeg.check(feed, path, fps, width));
+          return reply.headers(MULTIPART_HEADERS).send();
+        }
         const res = reply.raw;
         const sink: PartSink = {
           write: (chunk) => res.write(chunk),
@@ -173,48 +193,55 @@ export function previewRoutes(deps: PreviewRouteDeps): FastifyPluginAsyncZod {
             return res.destroyed;
           },
         };
-        let handle: MjpegViewerHandle;
-        try {
-          handle = deps.mjpeg.attach(feed, path, req.query.fps, req.query.width, sink);
-        } catch (err) {
-          throw asApiError(err);
-        }
+        const handle = orApiError(() => deps.mjpeg.attach(feed, path, fps, width, sink));
         return stream(reply, handle);
       },
-    );
+    });
 
-    app.get(
-      '/snapshot/*',
-      {
-        schema: {
-          tags: ['previews'],
-          summary: 'The latest picture of <feed>/<path>.jpg as a JPEG',
-          params: wildcard,
-          querystring: z.object({ width: width.optional(), t: token }),
-        },
+    app.route({
+      method: ['GET', 'HEAD'],
+      url: '/snapshot/*',
+      schema: {
+        tags: ['previews'],
+        summary: 'The latest picture of <feed>/<path>.jpg as a JPEG',
+        params: wildcard,
+        querystring: z.object({ width: width.optional(), t: token }),
       },
-      async (req, reply) => {
+      handler: async (req, reply) => {
         const rest = req.params['*'];
         if (!rest.endsWith('.jpg')) throw new ApiError(404, 'not_found', 'a snapshot path ends with .jpg');
         const { feed, path } = nameOf(rest.slice(0, -4));
-        const jpeg = await mapped(deps.mjpeg.snapshot(feed, path, req.query.width ?? null));
+        const width = req.query.width ?? null;
+        const head = req.method === 'HEAD';
+        if (head) orApiError(() => deps.mjpeg.check(feed, path, null, width));
+        const jpeg = head ? undefined : await mapped(deps.mjpeg.snapshot(feed, path, width));
         return reply.type('image/jpeg').header('cache-control', 'no-store').send(jpeg);
       },
-    );
+    });
   };
 }
+
+/** `f()`, with a PreviewError turned into the API's error. */
+function orApiError<T>(f: () => T): T {
+  try {
+    return f();
+  } catch (err) {
+    throw asApiError(err);
+  }
+}
+
+const MULTIPART_HEADERS = {
+  'content-type': MULTIPART_TYPE,
+  'cache-control': 'no-store',
+  'x-content-type-options': 'nosniff',
+};
 
 /** Hands the response over to the viewer: headers now, parts from the decoder until the client goes away. */
 function stream(reply: FastifyReply, handle: MjpegViewerHandle): void {
   reply.hijack();
   const res = reply.raw;
   res.once('close', () => handle.close());
-  res.writeHead(200, {
-    ...(reply.getHeaders() as OutgoingHttpHeaders),
-    'content-type': MULTIPART_TYPE,
-    'cache-control': 'no-store',
-    'x-content-type-options': 'nosniff',
-  });
+  res.writeHead(200, { ...(reply.getHeaders() as OutgoingHttpHeaders), ...MULTIPART_HEADERS });
   res.flushHeaders(); // the client sees 200 now, not with the first image
   // Nagle would hold a part's tail back until the next part: every image goes out at once.
   res.socket?.setNoDelay(true);

@@ -1,9 +1,18 @@
 /** The ffmpeg command line of an HLS preview muxer: RTSP over TCP in, fMP4 HLS out, video copied (no re-encode). */
 
-/** Names of the files a muxer writes in its directory (the only names the HTTP routes serve). */
+/** The playlist ffmpeg writes in the muxer's directory (served rewritten, see live-window.ts). */
 export const PLAYLIST = 'index.m3u8';
+/** The init section ffmpeg writes; every run overwrites it, so each run's is served from memory (INIT_NAME). */
 export const INIT_SEGMENT = 'init.mp4';
-/** A media segment (`seg<sequence>.m4s`); sequence numbers start at the epoch second, so restarts keep counting up. */
+/**
+ * The init section of one ffmpeg run of a muxer as served: `init.mp4` for the first run (the name ffmpeg gives it),
+ * `init2.mp4`, `init3.mp4`… after restarts.
+ */
+export const INIT_NAME = /^init([2-9]|[1-9]\d{1,8})?\.mp4$/;
+/**
+ * A media segment (`seg<sequence>.m4s`), served from the directory; ffmpeg's sequence numbers start at the epoch
+ * second, so the names of a restarted ffmpeg do not collide with those of the run before.
+ */
 export const SEGMENT_NAME = /^seg\d{1,20}\.m4s$/;
 
 /** Options of a muxer's command line. */

@@ -33,6 +33,8 @@ export const SEGMENT_S = 1;
 const LIST_SIZE = 6;
 /** How long the first playlist request waits for ffmpeg to finish the first segment. */
 export const PLAYLIST_WAIT_MS = 10_000;
+/** How long after its last new segment a muxer still serves its playlist while the stream is offline. */
+export const OFFLINE_SERVE_MS = 10_000;
 
 /** Owns every HLS muxer of the node. */
 export class HlsService {
@@ -63,11 +65,8 @@ export class HlsService {
   async playlist(feed: Feed, path: string, waitMs = PLAYLIST_WAIT_MS): Promise<string> {
     const table = this.running();
     const key = `${feed}/${path}`;
-    const source = requireOnline(this.deps.sources, feed, path);
-    if (!table.get(key) && table.size >= this.deps.options().maxSessions) {
-      throw new PreviewError('busy', `${table.size} HLS previews are running, the most this node allows`);
-    }
-    const muxer = table.acquire(key, () => this.create(key, source.url));
+    const url = this.admit(table, feed, path);
+    const muxer = table.acquire(key, () => this.create(key, url));
     try {
       return await muxer.playlist(waitMs);
     } finally {
@@ -89,6 +88,16 @@ export class HlsService {
     }
   }
 
+  /** Throws the PreviewError that playlist() would throw, without starting or touching a muxer: what a HEAD answers. */
+  check(feed: Feed, path: string): void {
+    this.admit(this.running(), feed, path);
+  }
+
+  /** The size of a file that file() would return, without counting as a request; null when it would return null. */
+  async size(feed: Feed, path: string, name: string): Promise<number | null> {
+    return (await this.running().get(`${feed}/${path}`)?.size(name)) ?? null;
+  }
+
   /** Running muxers, for GET /api/v1/previews. */
   muxers(): Array<HlsMuxerStatus & { requests: number }> {
     return (this.table?.list() ?? []).map((e) => ({ ...e.session.status(), requests: e.users }));
@@ -97,6 +106,22 @@ export class HlsService {
   private running(): SessionTable<HlsMuxer> {
     if (!this.table) throw new PreviewError('stopped', 'previews are not running');
     return this.table;
+  }
+
+  /**
+   * The source URL to start the muxer of `feed/path` from, or throws what a client should see (unknown, offline,
+   * busy). A stream that went offline a moment ago (its publisher reconnecting) is still served by its muxer if that
+   * listed a segment within OFFLINE_SERVE_MS: players keep their window instead of failing on a 503.
+   */
+  private admit(table: SessionTable<HlsMuxer>, feed: Feed, path: string): string {
+    const key = `${feed}/${path}`;
+    const source = this.deps.sources.resolve(feed, path);
+    if (source && !source.online && table.get(key)?.listedWithin(OFFLINE_SERVE_MS)) return source.url;
+    const { url } = requireOnline(this.deps.sources, feed, path);
+    if (!table.get(key) && table.size >= this.deps.options().maxSessions) {
+      throw new PreviewError('busy', `${table.size} HLS previews are running, the most this node allows`);
+    }
+    return url;
   }
 
   private create(key: string, url: string): HlsMuxer {
@@ -108,7 +133,7 @@ export class HlsService {
       args: hlsArgs({ url, segmentS: SEGMENT_S, listSize: LIST_SIZE }),
       progress: true,
     };
-    const muxer = new HlsMuxer(key, join(this.deps.dir, String(n)), spec, this.deps.supervisor);
+    const muxer = new HlsMuxer(key, join(this.deps.dir, String(n)), spec, this.deps.supervisor, LIST_SIZE);
     muxer.start();
     this.deps.log.info({ stream: key, child: spec.name }, 'HLS preview started');
     return muxer;

@@ -1,9 +1,4 @@
-/** What the HLS routes do to ffmpeg's playlist before serving it: a hold-back hint and the signed query on each URI. */
-
-/** True once the playlist lists at least one media segment (what a player needs to start). */
-export function hasSegment(playlist: string): boolean {
-  return /^#EXTINF:/m.test(playlist);
-}
+/** What the HLS routes do to a muxer's playlist before serving it: a hold-back hint and the signed query on each URI. */
 
 /** Options of rewritePlaylist. */
 export interface RewriteOptions {
@@ -17,9 +12,9 @@ export interface RewriteOptions {
 }
 
 /**
- * The playlist as served: URIs of segments and of the init section (`EXT-X-MAP`) carry `query`, so that a player
+ * The playlist as served: URIs of segments and of the init sections (`EXT-X-MAP`) carry `query`, so that a player
  * without headers or cookies (hls.js with a signed link) can fetch them; a HOLD-BACK is added after the target
- * duration. Everything else is ffmpeg's text unchanged.
+ * duration. Everything else is the muxer's text unchanged.
  */
 export function rewritePlaylist(playlist: string, o: RewriteOptions): string {
   const withQuery = (uri: string) => (o.query ? `${uri}${uri.includes('?') ? '&' : '?'}${o.query}` : uri);

@@ -73,9 +73,7 @@ export class MjpegService {
     const stream = `${feed}/${path}`;
     const key = `${stream}@${fps}fps/${width}w`;
     const source = requireOnline(this.deps.sources, feed, path);
-    if (!table.get(key) && table.size >= this.deps.options().maxSessions) {
-      throw new PreviewError('busy', `${table.size} MJPEG decoders are running, the most this node allows`);
-    }
+    this.refuseWhenFull(table, key);
     const decoder = table.acquire(key, () => this.create(key, stream, source.url, fps, width));
     const viewer = new MultipartViewer(out);
     const group = this.viewers.get(decoder) ?? new Set();
@@ -110,25 +108,29 @@ export class MjpegService {
     const table = this.running();
     const stream = `${feed}/${path}`;
     const source = requireOnline(this.deps.sources, feed, path);
-    const cached = table
-      .list()
-      .map((e) => e.session)
-      .filter((d) => d.stream === stream && (width === null || d.width === width))
-      .sort((a, b) => b.width - a.width)
-      .map((d) => d.latestImage(Math.max(1000, 2000 / d.fps)))
-      .find((jpeg) => jpeg !== null);
+    const cached = this.cached(table, stream, width);
     if (cached) return cached;
     const w = width ?? DEFAULT_WIDTH;
     const key = `${stream}@${DEFAULT_FPS}fps/${w}w`;
-    if (!table.get(key) && table.size >= this.deps.options().maxSessions) {
-      throw new PreviewError('busy', `${table.size} MJPEG decoders are running, the most this node allows`);
-    }
+    this.refuseWhenFull(table, key);
     const decoder = table.acquire(key, () => this.create(key, stream, source.url, DEFAULT_FPS, w));
     try {
       return decoder.latestImage(1000) ?? (await decoder.nextImage(waitMs));
     } finally {
       table.release(key, decoder);
     }
+  }
+
+  /**
+   * Throws the PreviewError that attach() (`fps` and `width` given) or snapshot() (`fps` null) would throw, without
+   * starting, joining or touching any decoder: what a HEAD answers.
+   */
+  check(feed: Feed, path: string, fps: number | null, width: number | null): void {
+    const table = this.running();
+    const stream = `${feed}/${path}`;
+    requireOnline(this.deps.sources, feed, path);
+    if (fps === null && this.cached(table, stream, width)) return;
+    this.refuseWhenFull(table, `${stream}@${fps ?? DEFAULT_FPS}fps/${width ?? DEFAULT_WIDTH}w`);
   }
 
   /** Running decoders with their viewers' counters, for GET /api/v1/previews. */
@@ -143,6 +145,24 @@ export class MjpegService {
   private running(): SessionTable<MjpegDecoder> {
     if (!this.table) throw new PreviewError('stopped', 'previews are not running');
     return this.table;
+  }
+
+  /** A fresh image of `stream` from a running decoder (of `width` if given, else the widest). */
+  private cached(table: SessionTable<MjpegDecoder>, stream: string, width: number | null): Buffer | undefined {
+    return table
+      .list()
+      .map((e) => e.session)
+      .filter((d) => d.stream === stream && (width === null || d.width === width))
+      .sort((a, b) => b.width - a.width)
+      .map((d) => d.latestImage(Math.max(1000, 2000 / d.fps)))
+      .find((jpeg) => jpeg !== null);
+  }
+
+  /** Throws `busy` when `key` has no decoder and no other may start. */
+  private refuseWhenFull(table: SessionTable<MjpegDecoder>, key: string): void {
+    if (!table.get(key) && table.size >= this.deps.options().maxSessions) {
+      throw new PreviewError('busy', `${table.size} MJPEG decoders are running, the most this node allows`);
+    }
   }
 
   private create(key: string, stream: string, url: string, fps: number, width: number): MjpegDecoder {

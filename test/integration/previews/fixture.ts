@@ -10,19 +10,26 @@ import { join } from 'node:path';
 import type { ChildStatus } from '../../../app/defs/child.js';
 import { dbQuery, tempDir, type Scope } from '../../helpers/core.js';
 import { descendantsOf, type ProcInfo } from '../../helpers/processes.js';
-import { spawnPeer, type PeerResult } from '../../helpers/peers.js';
+import { spawnPeer, type Peer, type PeerResult } from '../../helpers/peers.js';
 import { FFMPEG, FFPROBE } from '../rtsp/peers.js';
-import { pushCamera, startSlave, type Slave } from '../slave/slave.js';
+import { pushCamera, rtmpPushArgs, startSlave, type Slave } from '../slave/slave.js';
 
 export { FFMPEG, FFPROBE };
 
+/** A preview slave with its camera: the publisher process and the RTMP URL it publishes to (to restart it). */
+export interface PreviewSlave extends Slave {
+  camera: Peer;
+  publishUrl: string;
+}
+
 /** A slave with camera `cam1` pushing; HLS muxers stop 2 s after the last request, MJPEG decoders 0.5 s after. */
-export async function startPreviewSlave(scope: Scope, flags: Record<string, string> = {}): Promise<Slave> {
+export async function startPreviewSlave(scope: Scope, flags: Record<string, string> = {}): Promise<PreviewSlave> {
   const s = await startSlave(scope, {
     flags: { 'previews.hlsIdleS': '2', 'previews.mjpegLingerMs': '500', ...flags },
   });
-  await pushCamera(scope, s, 'cam1');
-  return s;
+  let publishUrl = '';
+  const camera = await pushCamera(scope, s, 'cam1', (url) => rtmpPushArgs((publishUrl = url)));
+  return { ...s, camera, publishUrl };
 }
 
 /** Supervised children whose name starts with `prefix` (`hls:`, `mjpeg:`) and that have a process now. */
@@ -50,6 +57,16 @@ export async function get(
     json = undefined;
   }
   return { status: res.status, type: res.headers.get('content-type') ?? '', body, json };
+}
+
+/** `HEAD path` with the admin's bearer token (or none / other headers): the status and the response headers. */
+export async function head(
+  s: Slave,
+  path: string,
+  headers: Record<string, string> = { authorization: `Bearer ${s.admin}` },
+): Promise<{ status: number; headers: Headers }> {
+  const res = await fetch(`${s.tc.url}${path}`, { method: 'HEAD', headers });
+  return { status: res.status, headers: res.headers };
 }
 
 /** Mints a signed preview link through the API. */

@@ -1,17 +1,24 @@
 /**
- * On-demand HLS of a real slave: the first playlist request starts one muxer and waits for the first segment; the
- * playlist is fMP4 (EXT-X-MAP) with keyframe-aligned 1 s segments that decode with ffprobe; auth by header or signed
- * link (forged, expired, other-stream links refused); the muxer, its process and its files go 2 s after the last request.
+ * On-demand HLS of a real slave: HEAD starts nothing; the first playlist request starts one muxer and waits for the
+ * first segment; the playlist is fMP4 (EXT-X-MAP) with keyframe-aligned 1 s segments that decode with ffprobe; auth by
+ * header or signed link (forged, expired, other-stream links refused); restarts of the muxer's ffmpeg (kill -9, the
+ * camera back with another picture size) keep the numbering and add discontinuities with the new init section; the
+ * muxer, its process and its files go 2 s after the last request.
  */
 import assert from 'node:assert/strict';
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { api, assertError } from '../../helpers/http.js';
-import { waitUntil } from '../../helpers/processes.js';
+import { spawnPeer } from '../../helpers/peers.js';
+import { killAll, waitUntil } from '../../helpers/processes.js';
+import { rtmpPushArgs, type Slave } from '../slave/slave.js';
 import {
+  FFMPEG,
   ffmpegProcesses,
   get,
+  head,
   liveChildren,
   mintLink,
   probeFile,
@@ -22,16 +29,30 @@ import {
 
 const PLAYLIST = '/hls/f1/cam1/index.m3u8';
 
-/** `EXTINF` durations and URIs of a playlist. */
-function segmentsOf(playlist: string): Array<{ duration: number; uri: string }> {
-  const lines = playlist.split('\n');
-  const out: Array<{ duration: number; uri: string }> = [];
-  lines.forEach((line, i) => {
-    const m = /^#EXTINF:([\d.]+),/.exec(line);
-    if (!m) return;
-    const uri = lines.slice(i + 1).find((l) => l && !l.startsWith('#'));
-    if (uri) out.push({ duration: Number(m[1]), uri });
-  });
+/** A media segment as a player reads it from a playlist. */
+interface Listed {
+  /** Media sequence and discontinuity sequence numbers (RFC 8216 §6.3.1). */
+  msn: number;
+  dsn: number;
+  /** The URI of the EXT-X-MAP in force, without its query. */
+  map: string;
+  duration: number;
+  uri: string;
+}
+
+/** The media segments of a playlist in order, numbered as a player numbers them. */
+function segmentsOf(playlist: string): Listed[] {
+  let msn = Number(/^#EXT-X-MEDIA-SEQUENCE:(\d+)$/m.exec(playlist)?.[1] ?? NaN);
+  let dsn = Number(/^#EXT-X-DISCONTINUITY-SEQUENCE:(\d+)$/m.exec(playlist)?.[1] ?? 0);
+  let map = '';
+  let duration = NaN;
+  const out: Listed[] = [];
+  for (const line of playlist.split('\n')) {
+    if (line === '#EXT-X-DISCONTINUITY') dsn += 1;
+    else if (line.startsWith('#EXT-X-MAP:')) map = /URI="([^"?]+)/.exec(line)?.[1] ?? '';
+    else if (line.startsWith('#EXTINF:')) duration = parseFloat(line.slice(8));
+    else if (line && !line.startsWith('#')) out.push({ msn: msn++, dsn, map, duration, uri: line });
+  }
   return out;
 }
 
@@ -47,6 +68,27 @@ test('HLS preview: on demand, fMP4 segments that decode, signed links, idle stop
     assertError(await asResponse(get(s, '/hls/f2/cam1/index.m3u8')), 503, 'stream_offline');
     assertError(await asResponse(get(s, '/hls/f1/cam1/seg1.m4s')), 404, 'not_found'); // no muxer: no segments
     assert.deepEqual(liveChildren(s, 'hls:'), []);
+  });
+
+  await t.test('HEAD answers what GET would without starting a muxer; then a GET starts one', async () => {
+    const res = await head(s, PLAYLIST);
+    assert.equal(res.status, 200);
+    assert.match(res.headers.get('content-type') ?? '', /^application\/vnd\.apple\.mpegurl/);
+    const heads = [
+      '/hls/f1/nope/index.m3u8',
+      '/hls/f2/cam1/index.m3u8',
+      '/hls/f1/cam1/seg1.m4s',
+      '/hls/f1/cam1/init.mp4',
+    ];
+    const statuses = await Promise.all([head(s, PLAYLIST, {}), ...heads.map((p) => head(s, p))]);
+    assert.deepEqual(
+      statuses.map((r) => r.status),
+      [401, 404, 503, 404, 404],
+    );
+    await sleep(300); // a muxer started by a HEAD would be spawned by now
+    assert.deepEqual(liveChildren(s, 'hls:'), []);
+    assert.deepEqual(((await get(s, '/api/v1/previews')).json as { hls: unknown[] }).hls, []);
+    assert.deepEqual(readdirSync(hlsDir), []);
   });
 
   let playlist = '';
@@ -78,24 +120,16 @@ test('HLS preview: on demand, fMP4 segments that decode, signed links, idle stop
     assert.equal(ffmpegProcesses('hls').length, 1, 'one muxer process');
   });
 
-  await t.test('init + segments decode with ffprobe: H.264 640x360, 25 frames per segment', async () => {
-    const init = await get(s, '/hls/f1/cam1/init.mp4');
-    assert.equal(init.status, 200);
-    assert.match(init.type, /^video\/mp4/);
+  await t.test('init + segments decode with ffprobe: H.264 640x360, 25 frames per segment; HEAD sizes', async () => {
     const segs = segmentsOf(playlist).slice(-3, -1);
-    const bodies = [];
-    for (const seg of segs) {
-      const r = await get(s, `/hls/f1/cam1/${seg.uri}`);
-      assert.equal(r.status, 200, `${seg.uri}: ${r.body.toString().slice(0, 200)}`);
-      bodies.push(r.body);
+    const decoded = await fetchAndProbe(t, s, segs);
+    assert.deepEqual(decoded, [{ map: 'init.mp4', size: '640x360', segments: 2 }]);
+    for (const uri of ['init.mp4', segs[0]!.uri]) {
+      const [got, headed] = [await get(s, `/hls/f1/cam1/${uri}`), await head(s, `/hls/f1/cam1/${uri}`)];
+      assert.equal(headed.status, 200);
+      assert.equal(headed.headers.get('content-type'), got.type);
+      assert.equal(Number(headed.headers.get('content-length')), got.body.length, `HEAD ${uri}: the size of the GET`);
     }
-    const file = tempFile(t, 'preview.mp4', Buffer.concat([init.body, ...bodies]));
-    const probed = await probeFile(t, file);
-    assert.equal(probed.code, 0, probed.stderr);
-    assert.equal(probed.stderr.trim(), '', 'no decode errors');
-    const [codec, width, height, frames] = probed.stdout.trim().split('|');
-    assert.deepEqual([codec, width, height], ['h264', '640', '360']);
-    assert.ok(Math.abs(Number(frames) - 25 * segs.length) <= 1, `frames: ${frames}`);
     assertError(await asResponse(get(s, '/hls/f1/cam1/../../cupola.db')), 404);
     assertError(await asResponse(get(s, '/hls/f1/cam1/children.json')), 404, 'not_found');
   });
@@ -133,6 +167,100 @@ test('HLS preview: on demand, fMP4 segments that decode, signed links, idle stop
     },
   );
 
+  await t.test('ffmpeg killed, then the camera back at 320x180: numbering, discontinuities, inits', async () => {
+    // A viewer polls the playlist throughout, as hls.js does (every target duration, here a bit more often).
+    const views: string[] = [];
+    let polling = true;
+    const poller = (async () => {
+      for (; polling; await sleep(250)) {
+        const r = await get(s, PLAYLIST);
+        assert.equal(r.status, 200, r.body.toString());
+        views.push(r.body.toString('utf8'));
+      }
+    })();
+    /** The latest playlist once it lists a segment of run `run` (≥ 2) behind older ones (≤ 15 s). */
+    const across = async (run: number): Promise<Listed[]> => {
+      const ready = () => {
+        const segs = segmentsOf(views.at(-1) ?? '');
+        return segs[0]?.map !== `init${run}.mp4` && segs.at(-1)?.map === `init${run}.mp4`;
+      };
+      await waitUntil(() => ready() || !polling, 15_000, `a segment of run ${run}`, 50);
+      return segmentsOf(views.at(-1)!);
+    };
+    const [muxer] = liveChildren(s, 'hls:');
+    const decoded: Array<Awaited<ReturnType<typeof fetchAndProbe>>> = [];
+    const timings: number[] = [];
+    try {
+      let t0 = performance.now();
+      process.kill(muxer!.pid!, 'SIGKILL');
+      decoded.push(await fetchAndProbe(t, s, await across(2)));
+      timings.push(performance.now() - t0);
+      // Another picture size: another SDP, so the RTSP path closes its readers and the muxer's ffmpeg starts over
+      // with another init section (a camera back with the same SDP would continue the stream without a restart).
+      t0 = performance.now();
+      killAll([s.camera.pid]);
+      await s.camera.done;
+      spawnPeer(
+        t,
+        FFMPEG,
+        rtmpPushArgs(s.publishUrl).map((a) => a.replace('size=640x360', 'size=320x180')),
+      );
+      decoded.push(await fetchAndProbe(t, s, await across(3)));
+      timings.push(performance.now() - t0);
+    } finally {
+      polling = false;
+      await poller;
+    }
+    console.log(
+      `# HLS restarts: ${views.length} playlists polled; run 2 listed ${Math.round(timings[0]!)} ms after ` +
+        `kill -9 of the muxer, run 3 ${Math.round(timings[1]!)} ms after the camera restart`,
+    );
+    // Each time the old runs' segments were still listed, each decoding with its own init section.
+    assert.deepEqual(
+      decoded.map((groups) => groups.slice(-2).map((g) => `${g.map} ${g.size}`)),
+      [
+        ['init.mp4 640x360', 'init2.mp4 640x360'],
+        ['init2.mp4 640x360', 'init3.mp4 320x180'],
+      ],
+    );
+    // Every playlist the viewer got: the media sequence never goes back, a reload only drops segments from the head,
+    // a segment keeps its number, discontinuity number and init section from one reload to the next, and each change
+    // of init comes with a discontinuity.
+    const seen = new Map<string, string>();
+    let before: Listed[] = [];
+    for (const view of views) {
+      const segs = segmentsOf(view);
+      assert.ok(segs[0]!.msn >= (before[0]?.msn ?? 0), `media sequence went back:\n${view}`);
+      const kept = before.filter((x) => x.msn >= segs[0]!.msn).map((x) => x.uri);
+      assert.deepEqual(
+        kept,
+        segs.slice(0, kept.length).map((x) => x.uri),
+        `segments vanished:\n${view}`,
+      );
+      before = segs;
+      segs.forEach((x, i) => {
+        for (const [k, v] of [
+          [`uri ${x.uri}`, `${x.msn}|${x.dsn}|${x.map}`],
+          [`msn ${x.msn}`, x.uri],
+        ] as const) {
+          assert.equal(seen.get(k) ?? v, v, `${k} changed between reloads:\n${view}`);
+          seen.set(k, v);
+        }
+        const prev = segs[i - 1];
+        if (prev) assert.equal(x.dsn, prev.dsn + (x.map === prev.map ? 0 : 1), `discontinuity at ${x.uri}:\n${view}`);
+      });
+    }
+    const last = views.at(-1)!;
+    assert.match(last, /seg\d+\.m4s\n#EXT-X-DISCONTINUITY\n#EXT-X-MAP:URI="init3\.mp4"\n#EXTINF:/);
+
+    const previews = (await get(s, '/api/v1/previews')).json as { hls: Array<{ child: string; runs: number }> };
+    assert.deepEqual(
+      previews.hls.map((m) => [m.child, m.runs]),
+      [[muxer!.name, 3]],
+      'the same muxer, its ffmpeg in its third run',
+    );
+  });
+
   await t.test('idle: 2 s after the last request the muxer, its process and its files are gone', async () => {
     const [child] = liveChildren(s, 'hls:');
     assert.ok(child?.pid);
@@ -152,6 +280,41 @@ test('HLS preview: on demand, fMP4 segments that decode, signed links, idle stop
     assert.ok(!existsSync(hlsDir), 'run/hls removed');
   });
 });
+
+/**
+ * Downloads the init sections and segments of `segs` (asserting 200 each) and decodes each init section with its
+ * segments by ffprobe (asserting no error and the frames of the listed durations at 25 fps).
+ */
+async function fetchAndProbe(
+  t: TestContext,
+  s: Slave,
+  segs: Listed[],
+): Promise<Array<{ map: string; size: string; segments: number }>> {
+  const out = [];
+  for (const map of new Set(segs.map((x) => x.map))) {
+    const group = segs.filter((x) => x.map === map);
+    const files = [];
+    for (const uri of [map, ...group.map((x) => x.uri)]) {
+      const r = await get(s, `/hls/f1/cam1/${uri}`);
+      assert.equal(r.status, 200, `${uri}: ${r.body.toString().slice(0, 200)}`);
+      assert.match(r.type, uri === map ? /^video\/mp4/ : /^video\/iso\.segment/);
+      files.push(r.body);
+    }
+    const probed = await probeFile(t, tempFile(t, `run-${map}`, Buffer.concat(files)));
+    assert.equal(probed.code, 0, probed.stderr);
+    assert.equal(probed.stderr.trim(), '', `no decode errors in ${map} + ${group.map((x) => x.uri).join(' ')}`);
+    const [codec, width, height, frames] = probed.stdout.trim().split('|');
+    assert.equal(codec, 'h264');
+    const expected = group.reduce((n, x) => n + x.duration * 25, 0);
+    assert.ok(Math.abs(Number(frames) - expected) <= group.length, `${map}: ${frames} frames, ${expected} listed`);
+    // The segments carry their parameter sets in-band too, so ffprobe would decode them after another run's init:
+    // the init section alone must describe the same picture.
+    const init = await probeFile(t, tempFile(t, map, files[0]!));
+    assert.equal(init.stdout.split('|').slice(0, 3).join('|'), `h264|${width}|${height}`, `${map} of its segments`);
+    out.push({ map, size: `${width}x${height}`, segments: group.length });
+  }
+  return out;
+}
 
 function escape(s: string): string {
   return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');

@@ -11,6 +11,7 @@ import { waitUntil } from '../../helpers/processes.js';
 import {
   ffmpegProcesses,
   get,
+  head,
   liveChildren,
   looksLikeJpeg,
   mintLink,
@@ -58,6 +59,31 @@ test('MJPEG preview and snapshots: one shared decoder, requested rate, slow view
     assert.deepEqual(liveChildren(s, 'mjpeg:'), []);
   });
 
+  await t.test('HEAD answers what GET would, without starting a decoder or holding a viewer', async () => {
+    const mjpeg = await head(s, '/mjpeg/f1/cam1?fps=5&width=320');
+    assert.equal(mjpeg.status, 200);
+    assert.match(mjpeg.headers.get('content-type') ?? '', /^multipart\/x-mixed-replace; boundary=/);
+    const snap = await head(s, '/snapshot/f1/cam1.jpg');
+    assert.equal(snap.status, 200);
+    assert.match(snap.headers.get('content-type') ?? '', /^image\/jpeg/);
+    const statuses = await Promise.all([
+      head(s, '/mjpeg/f1/cam1', {}),
+      head(s, '/snapshot/f1/cam1.jpg', {}),
+      head(s, '/mjpeg/f1/nope'),
+      head(s, '/snapshot/f1/nope.jpg'),
+      head(s, '/mjpeg/f2/cam1'),
+      head(s, '/mjpeg/f1/cam1?fps=0'),
+    ]);
+    assert.deepEqual(
+      statuses.map((r) => r.status),
+      [401, 401, 404, 404, 503, 400],
+    );
+    await sleep(300); // a decoder started by a HEAD would be listed (and spawned) by now
+    assert.deepEqual(liveChildren(s, 'mjpeg:'), []);
+    assert.deepEqual(((await get(s, '/api/v1/previews')).json as PreviewList).mjpeg, []);
+    assert.equal(ffmpegProcesses('image2pipe').length, 0);
+  });
+
   await t.test('two viewers at 5 fps / 320 px share one decoder; each gets ~5 images/s', async () => {
     const link = await mintLink(s, 'f1/cam1');
     const a = await openMjpeg(s, '/mjpeg/f1/cam1?fps=5&width=320');
@@ -71,6 +97,12 @@ test('MJPEG preview and snapshots: one shared decoder, requested rate, slow view
     assert.match(a.res.headers['content-type'] ?? '', /^multipart\/x-mixed-replace; boundary=/);
     await waitUntil(() => a.parts.length > 0 && b.parts.length > 0, 10_000, 'the first images');
     const firstMs = Math.round(Math.max(a.parts[0]!.at, b.parts[0]!.at));
+    // A HEAD of the same (stream, fps, width) neither joins the running decoder nor starts another one.
+    assert.equal((await head(s, '/mjpeg/f1/cam1?fps=5&width=320')).status, 200);
+    assert.deepEqual(
+      ((await get(s, '/api/v1/previews')).json as PreviewList).mjpeg.map((d) => [d.users, d.viewers.length]),
+      [[2, 2]],
+    );
     await sleep(4000);
     const counted = { decoders: liveChildren(s, 'mjpeg:').length, processes: ffmpegProcesses('image2pipe').length };
     const snapT0 = performance.now();

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { hasSegment, rewritePlaylist } from '../../../app/media/hls/playlist.js';
+import { rewritePlaylist } from '../../../app/media/hls/playlist.js';
 
 const FFMPEG_PLAYLIST = [
   '#EXTM3U',
@@ -28,9 +28,4 @@ test('the signed query goes on every segment URI and on the init section; a HOLD
 
 test('without a query or hold-back the playlist is unchanged', () => {
   assert.equal(rewritePlaylist(FFMPEG_PLAYLIST, { query: null, holdBackS: null }), FFMPEG_PLAYLIST);
-});
-
-test('hasSegment: only once a segment is listed', () => {
-  assert.equal(hasSegment(FFMPEG_PLAYLIST), true);
-  assert.equal(hasSegment('#EXTM3U\n#EXT-X-TARGETDURATION:1\n'), false);
 });
