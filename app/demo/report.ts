@@ -20,6 +20,7 @@ export function banner(info: DemoInfo, startedMs: number): string {
     `  (separate processes, each with its own data dir and ports; up in ${(startedMs / 1000).toFixed(1)} s)`,
     '',
     `  Dashboard  ${info.dashboard}`,
+    `  Mosaic     ${info.dashboard}#/mosaic   (every camera live, after signing in)`,
     `  Login      admin / ${info.adminPassword}   (the same on every node of the demo)`,
     '',
     `    ${'node'.padEnd(12)}${'role'.padEnd(12)}${'API'.padEnd(26)}RTMP / F1 RTSP / F2 RTSP`,

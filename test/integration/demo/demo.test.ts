@@ -267,6 +267,7 @@ test('`cupola demo` prints the dashboard and login; SIGINT stops every process a
   const dashboard = /^ {2}Dashboard {2}(http:\/\/\S+)\/$/m.exec(out)?.[1];
   const password = /^ {2}Login {6}admin \/ (\S+)/m.exec(out)?.[1];
   assert.ok(dashboard && password, out);
+  assert.match(out, new RegExp(`^ {2}Mosaic {5}${dashboard}/#/mosaic `, 'm'));
   await login(dashboard, password);
   const tree = descendantsOf(child.pid!).map((p) => ({ pid: p.pid, start: p.startTime }));
   // A slave, a compressor and a master with their media-plane workers (not the compressor), and the camera.
