@@ -12,12 +12,20 @@
  * feeds the media plane's access check, app/media/worker/rtsp-policy.ts). A claim by the same name with another token
  * is refused like any other holder's: a name is the compressor's word, the token is its credential.
  *
+ * Each lease also has an RTSP credential of its own (`lease-<random>` and a random password), made when the lease is
+ * acquired, kept while it is renewed and gone with it: the holder's ffmpeg reads the camera's F1 and publishes its F2
+ * with it instead of the API token, so that a job's command line (readable by every local user) exposes one camera's
+ * streams for as long as the lease runs, not the compressor's API token. The password lives only here, in memory, and
+ * in the claim answer to its holder; the media plane gets its SHA-256 and Digest HA1 (`publishers()`).
+ *
  * Expiry counts on the monotonic clock (performance.now): a wall-clock step (NTP, a manual change) must not expire
  * or extend every lease at once. `expiresAt` in answers is that deadline translated to wall time at the moment of
  * the answer, for display and for the holder's own scheduling.
  */
-import type { CameraLease } from '../defs/camera.js';
+import { createHash, randomBytes } from 'node:crypto';
+import type { CameraLease, LeaseRtspCredential } from '../defs/camera.js';
 import type { EventBus } from '../events/bus.js';
+import { digestHa1 } from '../media/rtsp/auth.js';
 
 /** What the table needs: whether a camera exists, and the bus for lease events. */
 export interface LeaseDeps {
@@ -35,18 +43,29 @@ export interface LeaseClaimant {
   tokenId: string;
 }
 
-/** A running lease with the token that may publish the camera's F2. */
+/** How the media plane checks a lease's RTSP credential: the user, SHA-256 (base64url) of the password, Digest HA1. */
+export interface LeaseRtspCheck {
+  user: string;
+  hash: string;
+  ha1: string;
+}
+
+/** A running lease with the token that may publish the camera's F2, and the check of its own RTSP credential. */
 export interface LeasePublisher {
   cameraId: string;
   holder: string;
   tokenId: string;
+  rtsp: LeaseRtspCheck;
 }
 
-/** The answer to a claim or a release. */
-export type LeaseOutcome =
-  | { ok: true; lease: CameraLease | null }
-  | { ok: false; reason: 'unknown-camera' }
-  | { ok: false; reason: 'held'; lease: CameraLease };
+/** Why a claim or a release was refused. */
+export type LeaseRefusal = { ok: false; reason: 'unknown-camera' } | { ok: false; reason: 'held'; lease: CameraLease };
+
+/** The answer to a release. */
+export type LeaseOutcome = { ok: true; lease: null } | LeaseRefusal;
+
+/** The answer to a claim: a granted one carries the lease's RTSP credential (for its holder only: never log it). */
+export type ClaimOutcome = { ok: true; lease: CameraLease; rtsp: LeaseRtspCredential } | LeaseRefusal;
 
 interface Entry {
   holder: string;
@@ -54,6 +73,15 @@ interface Entry {
   ttlS: number;
   /** Monotonic ms. */
   deadline: number;
+  rtsp: LeaseRtspCredential & LeaseRtspCheck;
+}
+
+/** A fresh credential for a new lease: 48 random bits of user name, 192 of password. */
+function newCredential(): LeaseRtspCredential & LeaseRtspCheck {
+  const user = `lease-${randomBytes(6).toString('hex')}`;
+  const password = randomBytes(24).toString('base64url');
+  const hash = createHash('sha256').update(password).digest('base64url');
+  return { user, password, hash, ha1: digestHa1(user, password) };
 }
 
 /** The leases of one slave; start() arms the expiry sweep, stop() clears it and forgets every lease. */
@@ -75,18 +103,22 @@ export class LeaseTable {
     this.leases.clear();
   }
 
-  /** Grants or renews `cameraId` for `who` unless another holder's (or another token's) lease is still running. */
-  claim(cameraId: string, who: LeaseClaimant, ttlS: number): LeaseOutcome {
+  /**
+   * Grants or renews `cameraId` for `who` unless another holder's (or another token's) lease is still running. A new
+   * lease gets a new RTSP credential; a renewal keeps it.
+   */
+  claim(cameraId: string, who: LeaseClaimant, ttlS: number): ClaimOutcome {
     if (!this.deps.cameraExists(cameraId)) return { ok: false, reason: 'unknown-camera' };
     this.expire();
     const now = this.now();
     const cur = this.leases.get(cameraId);
     if (cur && !sameClaimant(cur, who)) return { ok: false, reason: 'held', lease: this.view(cameraId, cur, now) };
     const { holder, tokenId } = who;
-    const entry: Entry = { holder, tokenId, ttlS, deadline: now + ttlS * 1000 };
+    const entry: Entry = { holder, tokenId, ttlS, deadline: now + ttlS * 1000, rtsp: cur?.rtsp ?? newCredential() };
     this.leases.set(cameraId, entry);
     if (!cur) this.deps.bus.emit('lease.acquired', { cameraId, holder, ttlS });
-    return { ok: true, lease: this.view(cameraId, entry, now) };
+    const { user, password } = entry.rtsp;
+    return { ok: true, lease: this.view(cameraId, entry, now), rtsp: { user, password } };
   }
 
   /** Ends `who`'s lease of `cameraId`; releasing a camera nobody holds is a no-op (`lease: null`). */
@@ -111,15 +143,18 @@ export class LeaseTable {
   }
 
   /**
-   * Every lease with its token, by camera id: who may publish each camera's F2. It changes only with a `lease.*`
-   * event (a renewal keeps holder and token), so a listener of those events can push it on change. It does not
+   * Every lease with its token and the check of its RTSP credential (no password), by camera id: who may publish
+   * each camera's F2. It changes only with a `lease.*` event (a renewal keeps holder, token and credential), so a listener of those events can push it on change. It does not
    * expire anything itself (a listener calls it while an expiry is being published): a lease past its deadline is
    * listed until the sweep (≤ sweepMs) or a request drops it.
    */
   publishers(): LeasePublisher[] {
     return [...this.leases.entries()]
       .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-      .map(([cameraId, e]) => ({ cameraId, holder: e.holder, tokenId: e.tokenId }));
+      .map(([cameraId, e]) => {
+        const { user, hash, ha1 } = e.rtsp;
+        return { cameraId, holder: e.holder, tokenId: e.tokenId, rtsp: { user, hash, ha1 } };
+      });
   }
 
   /** Drops leases whose deadline has passed, publishing `lease.expired` for each. */

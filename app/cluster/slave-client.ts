@@ -21,7 +21,7 @@ import { followEvents, type SessionHooks } from './slave-session.js';
 import type { SseLimits } from './sse-reader.js';
 import { StreamTracker } from './slave-streams.js';
 
-export type { LeaseResult, SlaveEndpoint, SlaveNode } from './slave-http.js';
+export type { LeaseResult, LeaseRtsp, SlaveEndpoint, SlaveNode } from './slave-http.js';
 
 /** Tunables; the defaults suit a LAN. */
 export interface SlaveClientOptions {
@@ -154,7 +154,7 @@ export class SlaveClient {
     }
   }
 
-  /** Claims (or renews) the lease of `cameraId`. Never throws. */
+  /** Claims (or renews) the lease of `cameraId`; granted, with the lease's RTSP credential. Never throws. */
   claim(cameraId: string, holder: string, ttlS: number): Promise<LeaseResult> {
     return this.request((s) => this.http.claim(cameraId, holder, ttlS, s));
   }

@@ -22,9 +22,18 @@ export interface SlaveNode {
   ports: { f1Port: number; f2Port: number } | null;
 }
 
-/** The outcome of a lease claim or release. */
+/** A lease's own RTSP credential (F1 read and F2 publish of its camera). The password is a secret: never logged. */
+export interface LeaseRtsp {
+  user: string;
+  password: string;
+}
+
+/**
+ * The outcome of a lease claim or release. A granted claim carries the lease's RTSP credential; null from a slave
+ * that gives none (an older version), whose F1/F2 then take the API token as before.
+ */
 export type LeaseResult =
-  | { result: 'granted'; expiresAt: string }
+  | { result: 'granted'; expiresAt: string; rtsp: LeaseRtsp | null }
   | { result: 'released' }
   | { result: 'held'; heldBy: string; expiresAt: string }
   | { result: 'error'; status: number | null; code: string; message: string };
@@ -46,6 +55,14 @@ const streamsBody = z.object({
       stats: z.looseObject({ path: z.string(), publisher: z.unknown().optional() }),
     }),
   ),
+});
+
+// A lease user goes into a URL's userinfo as is and is a Digest user name: keep it to plain characters.
+const grantBody = z.object({
+  lease: z.looseObject({ expiresAt: z.string() }),
+  rtsp: z
+    .looseObject({ user: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/), password: z.string().min(1).max(256) })
+    .optional(),
 });
 
 /** An error's message with its cause (fetch says only "fetch failed"; the cause says ECONNREFUSED). */
@@ -192,10 +209,14 @@ export class SlaveHttp {
         await res.body?.cancel();
         return { result: 'released' };
       }
-      const parsed = JSON.parse(await readCapped(res, 64 * 1024)) as { lease?: { expiresAt?: unknown } };
-      const expiresAt = parsed.lease?.expiresAt;
-      if (typeof expiresAt !== 'string') throw new Error('unexpected answer');
-      return { result: 'granted', expiresAt };
+      const parsed = grantBody.safeParse(JSON.parse(await readCapped(res, 64 * 1024)));
+      if (!parsed.success) throw new Error('unexpected answer');
+      const { lease, rtsp } = parsed.data;
+      return {
+        result: 'granted',
+        expiresAt: lease.expiresAt,
+        rtsp: rtsp ? { user: rtsp.user, password: rtsp.password } : null,
+      };
     } catch (err) {
       const message = scrub(`${method} ${path.split('?')[0]}: ${describe(err)}`, this.slave.token);
       return { result: 'error', status: null, code: 'request_failed', message };

@@ -147,6 +147,14 @@ export function withCredentials(url: string, user: string, password: string): st
   return u.toString();
 }
 
+/**
+ * The argv with the user and password of every URL taken out: two argvs equal by this differ at most in their
+ * credentials (the pool applies such a change at the next start instead of restarting the job).
+ */
+export function withoutCredentials(argv: readonly string[]): string[] {
+  return argv.map((a) => a.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^\s/@]*@/i, '$1'));
+}
+
 /** The argv as safe to log or return from the API: URL credentials and secret query parameters masked. */
 export function redactJobArgs(argv: readonly string[]): string[] {
   return redactArgs(argv);

@@ -17,6 +17,7 @@ import type { Logger } from '../log/logger.js';
 import type { ChildSpec, SupervisedChild } from '../supervisor/types.js';
 import { CapacityPolicy, type CapacityOptions } from './capacity.js';
 import { CpuSampler } from './cpu.js';
+import { withoutCredentials } from './ffmpeg-args.js';
 import type { ChildProgress } from '../defs/child.js';
 import type { JobDefinition, JobState, JobView } from '../defs/job.js';
 import { childName, jobIdOf, jobView, lastError, mean, newJob, pushSample, runningJob, type Job } from './pool-job.js';
@@ -92,14 +93,18 @@ export class TranscodePool {
     await Promise.all([...this.jobs.values()].map((j) => this.stopChild(j)));
   }
 
-  /** Adds or updates a wanted job; a running job whose argv changed is restarted with the new one. */
+  /**
+   * Adds or updates a wanted job; a running job whose argv changed is restarted with the new one. A change of the URL
+   * credentials alone (a lease's new RTSP credential) restarts nothing: the ffmpeg that runs stays admitted, and its
+   * next start, by the Supervisor or the pool, uses the new argv (see launch()).
+   */
   want(def: JobDefinition): void {
     const job = this.jobs.get(def.id);
     if (!job) {
       this.jobs.set(def.id, newJob(def));
       this.setState(this.jobs.get(def.id)!, 'waiting-for-capacity', 'queued');
     } else {
-      const changed = JSON.stringify(job.def) !== JSON.stringify(def);
+      const changed = JSON.stringify(comparable(job.def)) !== JSON.stringify(comparable(def));
       job.def = def;
       job.wanted = true;
       if (changed) {
@@ -237,13 +242,19 @@ export class TranscodePool {
   }
 
   private launch(job: Job, def: JobDefinition): void {
-    const variant = job.useFallback && def.fallback ? def.fallback : { encoder: def.encoder, args: def.args };
+    const fallback = job.useFallback && def.fallback !== undefined;
+    const variant = fallback && def.fallback ? def.fallback : { encoder: def.encoder, args: def.args };
     try {
       job.child = this.deps.supervisor.spawn({
         name: childName(def.id),
         kind: 'ffmpeg',
         command: this.deps.ffmpeg,
-        args: variant.args,
+        // The Supervisor reads the spec's args at every (re)start: each start takes the job's current definition, so
+        // that new URL credentials (want()) are used by the next restart of this ffmpeg, not only by a new job.
+        get args() {
+          const d = job.def;
+          return fallback && d.fallback ? d.fallback.args : d.args;
+        },
         progress: true,
         stallTimeoutMs: this.deps.stallTimeoutMs,
         restart: 'always',
@@ -297,4 +308,14 @@ export class TranscodePool {
     if (reason !== null || previous !== state) job.reason = reason;
     if (previous !== state) this.deps.onState(jobView(job, this.now()), previous);
   }
+}
+
+/** A definition with the credentials of its URLs taken out: what decides whether a running job must restart. */
+function comparable(def: JobDefinition): JobDefinition {
+  const { fallback } = def;
+  return {
+    ...def,
+    args: withoutCredentials(def.args),
+    ...(fallback && { fallback: { ...fallback, args: withoutCredentials(fallback.args) } }),
+  };
 }

@@ -34,3 +34,13 @@ export interface CameraLease {
   expiresAt: string;
   ttlS: number;
 }
+
+/**
+ * The RTSP credential of a lease, in the claim answer to its holder only: it reads the camera's F1 and publishes its
+ * F2 on that slave while the lease runs, nothing else (no API access). Made when the lease is acquired, kept while it
+ * is renewed.
+ */
+export interface LeaseRtspCredential {
+  user: string;
+  password: string;
+}

@@ -4,12 +4,17 @@
  * or whose lease another compressor holds, are parked, not restarted in a loop; a lease that expires because its
  * holder died is claimed as it runs out, which is how a second compressor takes cameras over. New cameras go to the
  * least loaded compressor of a slave (the claim stagger).
+ *
+ * A job's ffmpeg reads F1 and publishes F2 with its lease's own RTSP credential (from the claim answer), not the API
+ * token: its command line is readable by every local user. A lease lost and acquired again (a slave restart, an expiry
+ * while the slave was out of reach) comes with a new credential; the job's definition then changes its URLs only,
+ * which the pool applies at the next start of the ffmpeg without restarting a running one (see TranscodePool.want).
  */
 import type { Config } from '../config/schema.js';
 import { TranscodePool, type PoolSpawner } from '../compressor/pool.js';
 import { jobArgs, withCredentials } from '../compressor/ffmpeg-args.js';
 import { chooseEncoder, presetForCamera, softwareEncoder } from '../compressor/presets.js';
-import { SlaveClient, type SlaveEndpoint } from '../cluster/slave-client.js';
+import { SlaveClient, type LeaseRtsp, type SlaveEndpoint } from '../cluster/slave-client.js';
 import type { JobDefinition, JobView } from '../defs/job.js';
 import type { SlavePeerState } from '../defs/peer.js';
 import type { EventBus } from '../events/bus.js';
@@ -58,6 +63,8 @@ interface Claim {
   grantedAt: number | null;
   /** performance.now() before which the first claim is not made (the stagger). */
   notBefore: number;
+  /** The RTSP credential of the lease, from the last granted claim (null: the slave gave none). Never logged. */
+  rtsp: LeaseRtsp | null;
 }
 
 /** See the file comment. */
@@ -235,7 +242,8 @@ export class CompressorRole {
       const held = [...this.wanted.values()].filter((c) => c.grantedAt !== null).length;
       delay = Math.min(held * CLAIM_STAGGER_MS, CLAIM_STAGGER_MAX_MS);
     }
-    if (!this.wanted.has(id)) this.wanted.set(id, { slave, camera, grantedAt: null, notBefore: now + delay });
+    if (!this.wanted.has(id))
+      this.wanted.set(id, { slave, camera, grantedAt: null, notBefore: now + delay, rtsp: null });
     if (delay === 0) this.round = this.round.then(() => this.renew(id));
     else this.renewLater(id, delay);
   }
@@ -284,8 +292,11 @@ export class CompressorRole {
     if (this.wanted.get(id) !== claim) return; // dropped while we waited
     if (result.result === 'granted') {
       const first = claim.grantedAt === null;
+      const moved = result.rtsp?.user !== claim.rtsp?.user || result.rtsp?.password !== claim.rtsp?.password;
       claim.grantedAt = performance.now();
-      if (first) await this.run(id, claim);
+      claim.rtsp = result.rtsp;
+      // A new credential on a renewal: the slave lost the lease and granted it again (e.g. it restarted).
+      if (first || moved) await this.run(id, claim);
     } else if (result.result === 'held') {
       if (claim.grantedAt !== null) this.pool?.park(id, `lease taken by ${result.heldBy}`);
       else this.pool?.park(id, `transcoded by ${result.heldBy}`);
@@ -308,17 +319,20 @@ export class CompressorRole {
       claim.grantedAt = null; // try again next round
       return;
     }
-    this.pool?.want(this.define(link, claim.camera, link.ports));
+    this.pool?.want(this.define(link, claim, link.ports));
   }
 
-  private define(link: Link, camera: string, ports: { f1Port: number; f2Port: number }): JobDefinition {
+  private define(link: Link, claim: Claim, ports: { f1Port: number; f2Port: number }): JobDefinition {
+    const { camera } = claim;
     const c = this.deps.config();
     const { name: preset, preset: p } = presetForCamera(c.compressor, camera);
     const host = new URL(link.endpoint.url).hostname;
     const url = (port: number) => `rtsp://${host}:${port}/${camera}`;
     const token = link.endpoint.token;
-    // The RTSP user is the token's id: Digest needs it to find the token (Basic would take any name).
-    const secret = (u: string) => withCredentials(u, token.slice(4, 16), token);
+    // The lease's credential; from a slave that gives none, the API token, whose id is the RTSP user (Digest needs it
+    // to find the token; Basic would take any name).
+    const cred = claim.rtsp ?? { user: token.slice(4, 16), password: token };
+    const secret = (u: string) => withCredentials(u, cred.user, cred.password);
     const io = { f1Url: secret(url(ports.f1Port)), f2Url: secret(url(ports.f2Port)) };
     const base = { id: `${link.endpoint.name}/${camera}`, slave: link.endpoint.name, camera, preset };
     const input = { url: url(ports.f1Port), codec: null, width: null, height: null };

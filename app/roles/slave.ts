@@ -1,7 +1,7 @@
 /**
  * The slave role: runs the media plane (RTSP F1/F2, RTMP ingest) in a supervised worker and keeps it in step: access
- * tables when cameras or tokens change, and the camera leases (who may publish each F2) whenever one is acquired,
- * released or expires. Renewals change nothing and send nothing.
+ * tables when cameras or tokens change, and the camera leases (who may publish each F2, and each lease's own RTSP
+ * credential) whenever one is acquired, released or expires. Renewals change nothing and send nothing.
  */
 import { randomBytes } from 'node:crypto';
 import { dirname, join } from 'node:path';
@@ -31,9 +31,17 @@ export interface Spawner {
   remove(name: string): Promise<void>;
 }
 
-/** The camera leases as the role needs them (app/cameras/leases.ts): the token each F2 publisher must be. */
+/**
+ * The camera leases as the role needs them (app/cameras/leases.ts): the token each F2 publisher must be, and the
+ * check (user, password hash, HA1: no password) of each lease's own RTSP credential.
+ */
 export interface LeaseHolders {
-  publishers(): Array<{ cameraId: string; holder: string; tokenId: string }>;
+  publishers(): Array<{
+    cameraId: string;
+    holder: string;
+    tokenId: string;
+    rtsp: { user: string; hash: string; ha1: string };
+  }>;
 }
 
 /** What the role is built from. */
@@ -228,10 +236,17 @@ export class SlaveRole {
     }
   }
 
-  /** Who may publish each leased camera's F2 (the worker's lease list). */
+  /** Who may publish each leased camera's F2, and each lease's RTSP credential check (the worker's lease list). */
   private leases(): LeaseEntry[] {
     const held = this.deps.leases?.publishers() ?? [];
-    return held.map((l) => ({ path: l.cameraId, tokenId: l.tokenId, holder: l.holder }));
+    return held.map((l) => ({
+      path: l.cameraId,
+      tokenId: l.tokenId,
+      holder: l.holder,
+      rtspUser: l.rtsp.user,
+      rtspHash: l.rtsp.hash,
+      rtspHa1: l.rtsp.ha1,
+    }));
   }
 
   private tables(): AccessTables {

@@ -14,6 +14,10 @@ export interface ChildSpec {
   kind: 'ffmpeg' | 'node' | 'other';
   /** A path or a bare name looked up in PATH (of `env` merged over the core's environment). */
   command: string;
+  /**
+   * Read again at every (re)start, so a getter may hand each start fresh arguments (the compressor's jobs: the
+   * current lease credential in their URLs).
+   */
   args: readonly string[];
   /** Merged over the core's environment. Values are never logged (they may hold secrets). */
   env?: Record<string, string | undefined>;

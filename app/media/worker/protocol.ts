@@ -22,12 +22,20 @@ export interface AccessTables {
 
 /**
  * A camera under a lease (app/cameras/leases.ts): while it is listed, F2 `<path>` admits only the API token
- * `tokenId` as its publisher. `holder` is the compressor's name, for logs. Sent on every lease change, not per request.
+ * `tokenId` and the lease's own RTSP credential as its publisher. That credential (user `rtspUser`, checked with the
+ * SHA-256 of its password for Basic and its HA1 for Digest: the password never comes here) reads F1 `<path>` and
+ * publishes F2 `<path>`, nothing else. `holder` is the compressor's name, for logs. Sent on every lease change, not
+ * per request.
  */
 export interface LeaseEntry {
   path: string;
   tokenId: string;
   holder: string;
+  rtspUser: string;
+  /** SHA-256 (base64url) of the lease's RTSP password. */
+  rtspHash: string;
+  /** MD5(user:cupola:password). */
+  rtspHa1: string;
 }
 
 /** One relayed stream (see AccessTables.relays). */

@@ -1,10 +1,10 @@
 /**
  * Camera leases over real HTTP on a slave: grant, renew, conflict, expiry on the monotonic clock, release, errors,
- * and the API token a lease is bound to.
+ * the API token a lease is bound to, and the lease's RTSP credential (only in the claim answer; no API access).
  */
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import type { CameraLease } from '../../../app/defs/camera.js';
+import type { CameraLease, LeaseRtspCredential } from '../../../app/defs/camera.js';
 import type { BusEvent } from '../../../app/defs/events.js';
 import { login, startCore, type TestCore } from '../../helpers/core.js';
 import { api, assertError, until } from '../../helpers/http.js';
@@ -52,9 +52,18 @@ test('a free camera is granted; the same holder renews it; another holder gets 4
   const left = Date.parse(lease.expiresAt) - Date.now();
   assert.ok(left > 28_000 && left <= 30_500, `expiresAt ${lease.expiresAt} is ~30 s away`);
 
+  // The holder gets the lease's RTSP credential; it is no API credential.
+  const { rtsp } = first.json as { rtsp: LeaseRtspCredential };
+  assert.match(rtsp.user, /^lease-[0-9a-f]{12}$/);
+  assert.ok(rtsp.password.length >= 32, 'a long random password');
+  assertError(await api(tc.url, '/api/v1/leases', { token: rtsp.password }), 401);
+  const basic = `Basic ${Buffer.from(`${rtsp.user}:${rtsp.password}`).toString('base64')}`;
+  assertError(await api(tc.url, '/api/v1/leases', { headers: { authorization: basic } }), 401);
+
   await new Promise((r) => setTimeout(r, 50));
   const renewed = await claim('cam-a', { holder: 'compressor-1', ttlS: 40 });
   assert.equal(renewed.status, 200, renewed.text);
+  assert.deepEqual((renewed.json as { rtsp: LeaseRtspCredential }).rtsp, rtsp, 'a renewal keeps the credential');
   const again = (renewed.json as { lease: CameraLease }).lease;
   assert.equal(again.ttlS, 40);
   assert.ok(Date.parse(again.expiresAt) > Date.parse(lease.expiresAt), 'a renewal moves the end');
@@ -65,20 +74,27 @@ test('a free camera is granted; the same holder renews it; another holder gets 4
   assert.equal(other.headers.get('x-lease-holder'), 'compressor-1');
   assert.ok(Math.abs(Date.parse(other.headers.get('x-lease-expires-at')!) - Date.parse(again.expiresAt)) < 1000);
   assert.deepEqual(leaseEvents('cam-a'), ['lease.acquired:compressor-1'], 'renewals publish nothing');
+  assert.ok(!other.text.includes(rtsp.user) && !other.text.includes(rtsp.password), 'no credential in a 409');
   assert.deepEqual(
     (await list()).map((l) => [l.cameraId, l.holder]),
     [['cam-a', 'compressor-1']],
   );
+  const listed = (await api(tc.url, '/api/v1/leases', { token })).text;
+  assert.ok(!listed.includes(rtsp.user) && !listed.includes(rtsp.password), 'no credential in the list');
 });
 
 test('release: only by the holder; then another holder may claim', async () => {
-  assert.equal((await claim('cam-b', { holder: 'c1', ttlS: 30 })).status, 200);
+  const granted = await claim('cam-b', { holder: 'c1', ttlS: 30 });
+  assert.equal(granted.status, 200);
   assertError(await release('cam-b', 'c2'), 409, 'lease_held', 'holder');
   const ok = await release('cam-b', 'c1');
   assert.equal(ok.status, 204, ok.text);
   assert.equal((await release('cam-b', 'c1')).status, 204, 'releasing a free camera is a no-op');
   assert.ok(!(await list()).some((l) => l.cameraId === 'cam-b'));
-  assert.equal((await claim('cam-b', { holder: 'c2', ttlS: 30 })).status, 200);
+  const next = await claim('cam-b', { holder: 'c2', ttlS: 30 });
+  assert.equal(next.status, 200);
+  const user = (r: typeof next) => (r.json as { rtsp: LeaseRtspCredential }).rtsp.user;
+  assert.notEqual(user(next), user(granted), 'a new lease, a new RTSP credential');
   assert.deepEqual(leaseEvents('cam-b'), ['lease.acquired:c1', 'lease.released:c1', 'lease.acquired:c2']);
 });
 

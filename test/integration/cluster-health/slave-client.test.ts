@@ -93,7 +93,9 @@ test('a real slave: cameras, F1 online/offline from an RTMP push, leases, an out
 
   // Leases through the client: granted, held by another, released.
   const other = new SlaveClient({ name: 'slave-1', url: s1.url, token: secret });
-  assert.equal((await client.claim('gate', 'compressor-1', 10)).result, 'granted');
+  const granted = await client.claim('gate', 'compressor-1', 10);
+  assert.equal(granted.result, 'granted');
+  assert.match((granted.result === 'granted' && granted.rtsp?.user) || '', /^lease-/, "the lease's RTSP credential");
   const held = await other.claim('gate', 'compressor-2', 10);
   assert.equal(held.result, 'held');
   assert.equal(held.result === 'held' && held.heldBy, 'compressor-1');

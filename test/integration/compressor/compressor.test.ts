@@ -2,16 +2,19 @@
  * The compressor role end to end, on loopback: a slave (its own core) with a 1280x720 H.264 camera pushing RTMP, and
  * a compressor core configured with that slave. F2 must appear on the slave as the preset says (ffprobe on a
  * recording: size, rate, key frames, bitrate), be readable by GStreamer, stay the compressor's while another token
- * tries to publish it (the compressor holds the camera's lease), and come back after its ffmpeg is killed.
+ * tries to publish it (the compressor holds the camera's lease), and come back after its ffmpeg is killed. The job's
+ * command line carries its lease's RTSP credential, never the API token; a lease lost and won again brings a new
+ * credential, which the ffmpeg's next restart uses.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { api, until } from '../../helpers/http.js';
 import { waitUntil } from '../../helpers/processes.js';
-import { assertGstRead, FFMPEG, FFPROBE, gstRead, publisherArgs, spawnPeer } from '../rtsp/peers.js';
-import { addCamera, rtspUrl, startSlave, token } from '../slave/slave.js';
+import { assertGstRead, FFMPEG, FFPROBE, gstRead, probe, publisherArgs, spawnPeer } from '../rtsp/peers.js';
+import { addCamera, PROBE_TCP, rtspUrl, startSlave, token } from '../slave/slave.js';
 import { camera720, count, jobs, startCompressor } from './fixture.js';
 
 test('a 720p camera becomes a 480p F2 by the default preset; GStreamer reads it; a killed job is back', async (t) => {
@@ -71,10 +74,47 @@ test('a 720p camera becomes a 480p F2 by the default preset; GStreamer reads it;
   );
   assert.ok(kbps >= 480 && kbps <= 720, `bitrate ${kbps.toFixed(0)} kbit/s within ±20 % of 600`);
 
-  // kill -9 of the job's ffmpeg: the Supervisor restarts it; F2 is back on the slave.
-  const before = count(s, 'stream.online', 'f2', 'yard');
+  // The job's command line, readable by every local user, has its lease's RTSP credential, not the API token.
+  const apiToken = c.tc.core.config.compressor.slaves[0]!.token;
+  const leaseIn = (pid: number) => {
+    const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+    assert.ok(!argv.some((a) => a.includes(apiToken.slice(17))), "the API token's secret is in the job's argv");
+    const creds = argv.filter((a) => a.startsWith('rtsp://')).map((a) => new URL(a));
+    assert.equal(creds.length, 2, 'F1 and F2');
+    assert.match(creds[0]!.username, /^lease-[0-9a-f]{12}$/);
+    assert.ok(creds.every((u) => u.username === creds[0]!.username && u.password === creds[0]!.password));
+    return { id: creds[0]!.username, secret: decodeURIComponent(creds[0]!.password) };
+  };
   const running = (await jobs(c))[0]!;
   assert.ok(running.pid);
+  const lease = leaseIn(running.pid);
+  // It reads this camera's F1 (and publishes its F2: the job does), not another camera's F1, not the API.
+  await addCamera(s, 'gate');
+  const own = await probe(t, rtspUrl(s, 'f1', 'yard', lease), PROBE_TCP);
+  assert.equal(own.code, 0, own.stderr);
+  const other = await probe(t, rtspUrl(s, 'f1', 'gate', lease), PROBE_TCP);
+  assert.match(other.stderr, /403/, "another camera's F1 is refused");
+  assert.equal((await api(s.tc.url, '/api/v1/leases', { token: lease.secret })).status, 401);
+
+  // The slave loses the lease (released here; a slave restart or an expiry does the same): the credential ends, the
+  // compressor claims the camera again with its next renewal and gets a new one, without restarting its ffmpeg.
+  const released = await api(s.tc.url, '/api/v1/leases/yard?holder=comp-a', { method: 'DELETE', token: apiToken });
+  assert.equal(released.status, 204, released.text);
+  const stale = await probe(t, rtspUrl(s, 'f1', 'yard', lease), PROBE_TCP);
+  assert.match(stale.stderr, /401/, 'the credential of the released lease is refused');
+  await until(
+    async () => {
+      const res = await api(s.tc.url, '/api/v1/leases', { token: s.admin });
+      return (res.json as { leases: Array<{ cameraId: string }> }).leases.some((l) => l.cameraId === 'yard');
+    },
+    5000,
+    'yard leased again',
+  );
+  await new Promise((r) => setTimeout(r, 300)); // the compressor reads the claim answer
+  assert.equal((await jobs(c))[0]!.pid, running.pid, 'a new credential alone restarts nothing');
+
+  // kill -9 of the job's ffmpeg: the Supervisor restarts it, with the new credential; F2 is back on the slave.
+  const before = count(s, 'stream.online', 'f2', 'yard');
   const killedAt = performance.now();
   process.kill(running.pid, 'SIGKILL');
   await waitUntil(() => count(s, 'stream.online', 'f2', 'yard') > before, 15_000, 'F2 yard back');
@@ -82,6 +122,7 @@ test('a 720p camera becomes a 480p F2 by the default preset; GStreamer reads it;
   t.diagnostic(`F2 back ${backMs} ms after kill -9 of the job's ffmpeg`);
   const after = (await jobs(c))[0]!;
   assert.ok(after.restarts >= 1 && after.pid !== running.pid);
+  assert.notEqual(leaseIn(after.pid!).id, lease.id, 'the restart took the new credential');
 
   await c.tc.core.stop('test');
   await waitUntil(() => c.tc.core.children().length === 0, 5000, 'no job left');

@@ -1,11 +1,13 @@
 /**
  * F2 of a running slave: compressors publish with ANNOUNCE/RECORD over TCP and UDP with an API token, ffprobe and
  * GStreamer (TCP and UDP) read both streams back; read-only credentials cannot publish, a leased camera's F2 takes
- * only the lease's token, and the refusals are counted.
+ * only the lease's token and the lease's own RTSP credential (which has no other right and ends with the lease), and
+ * the refusals are counted.
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { MediaCounters } from '../../../app/media/worker/protocol.js';
+import type { LeaseRtspCredential } from '../../../app/defs/camera.js';
 import type { BusEvent } from '../../../app/defs/events.js';
 import { api } from '../../helpers/http.js';
 import { waitUntil } from '../../helpers/processes.js';
@@ -111,11 +113,30 @@ test('read-only credentials cannot publish on F2 but read; a leased F2 takes onl
   };
   const endedBy = (peer: { running(): boolean }, what: string) => waitUntil(() => !peer.running(), 10_000, what);
 
-  assert.equal((await claim(cred, 'comp-1', 30)).status, 200);
-  const first = publishGate(cred);
+  // The claim answers with the lease's own RTSP credential: the holder publishes with it (ffmpeg answers Digest).
+  const leaseCred = async (res: Promise<{ status: number; json: unknown }>) => {
+    const r = await res;
+    assert.equal(r.status, 200);
+    const { rtsp } = r.json as { rtsp: LeaseRtspCredential };
+    return { id: rtsp.user, secret: rtsp.password };
+  };
+  const refusedWith = async (peer: ReturnType<typeof spawnPeer>, status: RegExp, what: string) => {
+    await waitUntil(() => !peer.running(), 10_000, `${what} refused`);
+    const r = await peer.done;
+    assert.notEqual(r.code, 0, `${what} was not refused`);
+    assert.match(r.stderr, status, `${what}: ${status}`);
+  };
+  const lease1 = await leaseCred(claim(cred, 'comp-1', 30));
+  const first = publishGate(lease1);
   await waitOnline(s, 'f2', 'gate');
   await refusedWith403(other, 'a token without the lease');
-  await new Promise((r) => setTimeout(r, 500));
+  // The lease credential has no other right: not another camera's F2 (cam1, not leased), not reading its own F2.
+  const elsewhere = spawnPeer(t, FFMPEG, publisherArgs(rtspUrl(s, 'f2', 'cam1', lease1), 'tcp'));
+  await refusedWith(elsewhere, /403/, "the lease credential publishing another camera's F2");
+  const ownF2 = await probe(t, rtspUrl(s, 'f2', 'gate', lease1), PROBE_TCP);
+  assert.notEqual(ownF2.code, 0, 'the lease credential read F2');
+  assert.match(ownF2.stderr, /403/);
+  await new Promise((r) => setTimeout(r, 300));
   assert.ok(first.running(), "the holder's publish was not taken over");
 
   const released = await api(s.tc.url, '/api/v1/leases/gate?holder=comp-1', { method: 'DELETE', token: cred.secret });
@@ -123,12 +144,14 @@ test('read-only credentials cannot publish on F2 but read; a leased F2 takes onl
   const second = publishGate(other);
   await endedBy(first, 'the released holder is taken over by the other token');
   assert.ok(second.running(), 'the other token publishes F2 gate after the release');
+  await refusedWith(publishGate(lease1), /401/, 'the credential of the released lease');
 
-  assert.equal((await claim(other, 'comp-2', 30)).status, 200);
+  const lease2 = await leaseCred(claim(other, 'comp-2', 30));
   await refusedWith403(cred, 'the former holder, now without the lease,');
   assert.equal((await claim(other, 'comp-2', 2)).status, 200, 'renewed for 2 s, then left to expire');
   const expired = (e: BusEvent) => e.type === 'lease.expired' && (e.data as { cameraId: string }).cameraId === 'gate';
   await waitUntil(() => s.events.some(expired), 5000, 'the lease of gate expired');
+  await refusedWith(publishGate(lease2), /401/, 'the credential of the expired lease');
   const third = publishGate(cred);
   await endedBy(second, 'the expired holder is taken over');
   assert.ok(third.running(), 'the former holder publishes again once the lease expired');
@@ -137,7 +160,13 @@ test('read-only credentials cannot publish on F2 but read; a leased F2 takes onl
     .map((e) => e.data as { path: string; reason: string })
     .filter((d) => d.path === 'gate')
     .map((d) => d.reason);
-  assert.deepEqual(gateRefusals, ['forbidden: leased to comp-1', 'forbidden: leased to comp-2']);
+  assert.deepEqual(gateRefusals, [
+    'forbidden: leased to comp-1',
+    'forbidden',
+    'unauthorized',
+    'forbidden: leased to comp-2',
+    'unauthorized',
+  ]);
   const gateEvents = s.events.filter((e) => (e.data as { path?: string }).path === 'gate').map((e) => e.type);
   assert.deepEqual(gateEvents, ['stream.online', ...gateRefusals.map(() => 'media.auth-failed')], 'never offline');
 

@@ -45,6 +45,24 @@ test("restart 'on-failure' restarts a crash but not a clean exit; 'always' resta
   assert.ok(delays[1]! > delays[0]!, `backoff grows: ${delays.join(', ')}`);
 });
 
+test('args are read again at every restart: a getter hands each start fresh arguments', async (t) => {
+  const { sup, events } = await startHarness(t, QUICK);
+  // Each start says how many starts came before it: only true if args is read again for every start.
+  const child = sup.spawn({
+    name: 'fresh',
+    kind: 'other',
+    command: 'sh',
+    get args() {
+      return ['-c', 'echo "run $0"; exit 1', `after-${events.of('child.started', 'fresh').length}`];
+    },
+    restart: 'on-failure',
+  });
+  await events.waitFor('child.started', (d) => d.name === 'fresh' && d.attempt === 4);
+  await sleep(50); // output still in the pipes when the exit is reported
+  const runs = child.logs().filter((l) => l.startsWith('run '));
+  assert.deepEqual(runs.slice(0, 3), ['run after-0', 'run after-1', 'run after-2']);
+});
+
 test('logs() keeps the last 200 lines of stdout and stderr', async (t) => {
   const { sup, events } = await startHarness(t);
   const script = 'i=1; while [ $i -le 300 ]; do echo out-$i; echo err-$i >&2; i=$((i+1)); done';

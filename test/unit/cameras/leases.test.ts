@@ -1,11 +1,13 @@
 /**
  * LeaseTable on a fake monotonic clock: grant, renew, conflict, expiry (lazy and swept), release, the token a lease
- * is bound to, no timer left.
+ * is bound to, its RTSP credential, no timer left.
  */
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { test } from 'node:test';
 import { LeaseTable } from '../../../app/cameras/leases.js';
 import type { EventMap } from '../../../app/defs/events.js';
+import { digestHa1 } from '../../../app/media/rtsp/auth.js';
 
 function table() {
   let now = 0;
@@ -68,14 +70,50 @@ test('a lease is bound to the token that claimed it: the same name with another 
   assert.ok(!stolen.ok && stolen.reason === 'held' && stolen.lease.holder === 'a', 'a name alone does not renew');
   assert.equal(leases.release('cam', as('a', 't2')).ok, false, 'nor release');
   assert.equal(leases.claim('other', as('b', 't2'), 10).ok, true);
-  assert.deepEqual(leases.publishers(), [
-    { cameraId: 'cam', holder: 'a', tokenId: 't1' },
-    { cameraId: 'other', holder: 'b', tokenId: 't2' },
-  ]);
+  assert.deepEqual(
+    leases.publishers().map(({ cameraId, holder, tokenId }) => ({ cameraId, holder, tokenId })),
+    [
+      { cameraId: 'cam', holder: 'a', tokenId: 't1' },
+      { cameraId: 'other', holder: 'b', tokenId: 't2' },
+    ],
+  );
   assert.equal(leases.release('cam', as('a', 't1')).ok, true);
   assert.deepEqual(
     leases.publishers().map((p) => p.cameraId),
     ['other'],
   );
   assert.deepEqual(events, ['lease.acquired cam a', 'lease.acquired other b', 'lease.released cam a']);
+});
+
+test('an RTSP credential per lease: made at acquisition, kept by renewals, new after expiry or release', () => {
+  const { leases, advance } = table();
+  const granted = (cameraId: string, who = as('a'), ttlS = 2) => {
+    const r = leases.claim(cameraId, who, ttlS);
+    assert.ok(r.ok, JSON.stringify(r));
+    return r.rtsp;
+  };
+  const first = granted('cam');
+  assert.match(first.user, /^lease-[0-9a-f]{12}$/);
+  assert.ok(first.password.length >= 32, 'a long random password');
+  advance(1500);
+  assert.deepEqual(granted('cam'), first, 'a renewal keeps it');
+  assert.notEqual(granted('other').user, first.user, 'each lease has its own');
+  const held = leases.claim('cam', as('b'), 2);
+  assert.ok(!held.ok && !('rtsp' in held), 'a refused claim says nothing of it');
+  // What the media plane gets: the user, the SHA-256 and the HA1 of the password, never the password.
+  const pub = leases.publishers().find((p) => p.cameraId === 'cam')!;
+  assert.deepEqual(pub.rtsp, {
+    user: first.user,
+    hash: createHash('sha256').update(first.password).digest('base64url'),
+    ha1: digestHa1(first.user, first.password),
+  });
+  assert.ok(!JSON.stringify(leases.publishers()).includes(first.password));
+  assert.ok(!JSON.stringify(leases.list()).includes(first.user), 'the list shows no credential');
+  advance(2000);
+  const afterExpiry = granted('cam');
+  assert.notEqual(afterExpiry.user, first.user, 'expired: a new lease, a new credential');
+  assert.notEqual(afterExpiry.password, first.password);
+  assert.equal(leases.release('cam', as('a')).ok, true);
+  assert.ok(!leases.publishers().some((p) => p.cameraId === 'cam'), 'released: gone from the media plane');
+  assert.notEqual(granted('cam').user, afterExpiry.user, 'released: a new lease, a new credential');
 });

@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import { test } from 'node:test';
 import { digestHa1, digestResponse } from '../../../app/media/rtsp/auth.js';
 import type { AuthorizeRequest } from '../../../app/media/rtsp/types.js';
-import type { AccessTables } from '../../../app/media/worker/protocol.js';
+import type { AccessTables, LeaseEntry } from '../../../app/media/worker/protocol.js';
 import { authorizeRtsp, decideRtsp } from '../../../app/media/worker/rtsp-policy.js';
 
 const SECRET = 'cpt_abc123abc123_s3cret';
@@ -12,6 +12,15 @@ const tokenRow = (id: string, secret: string) => ({
   id,
   hash: createHash('sha256').update(secret).digest('base64url'),
   ha1: digestHa1(id, secret),
+});
+/** A lease of `path` held by `tokenId`, with its own RTSP credential `user`:`password` (the worker gets hash and HA1). */
+const leaseRow = (path: string, tokenId: string, user: string, password: string): LeaseEntry => ({
+  path,
+  tokenId,
+  holder: 'comp-a',
+  rtspUser: user,
+  rtspHash: createHash('sha256').update(password).digest('base64url'),
+  rtspHa1: digestHa1(user, password),
 });
 const tables: AccessTables = {
   cameras: [],
@@ -78,7 +87,7 @@ test('users get exactly their paths; no credentials asks for them', () => {
 });
 
 test('a leased F2 path: only the lease token publishes it; reads, other paths and wrong passwords are unchanged', () => {
-  const leases = new Map([['cam1', { path: 'cam1', tokenId: 'abc123abc123', holder: 'comp-a' }]]);
+  const leases = new Map([['cam1', leaseRow('cam1', 'abc123abc123', 'lease-0a0a0a0a0a0a', 'lease-pass')]]);
   const f2 = (req: AuthorizeRequest) => authorizeRtsp(tables, 'f2', req, leases);
   assert.equal(f2(digest('abc123abc123', SECRET, 'cam1', 'publish')), 'ok', 'the holder, Digest');
   assert.equal(f2(basic('anyone', SECRET, 'cam1', 'publish')), 'ok', 'the holder, Basic');
@@ -92,4 +101,39 @@ test('a leased F2 path: only the lease token publishes it; reads, other paths an
   assert.equal(f2(basic('anyone', 'wrong', 'cam1', 'publish')), 'unauthorized', 'a wrong password still gets 401');
   assert.equal(decideRtsp(tables, 'f2', basic('viewer', 'viewer-pass', 'cam1', 'publish'), leases).lease, undefined);
   assert.equal(authorizeRtsp(tables, 'f2', digest('def456def456', OTHER, 'cam1', 'publish')), 'ok', 'no lease');
+});
+
+test("a lease's own credential: its camera's F1 read and F2 publish, Basic and Digest; nothing else; gone with it", () => {
+  const PASS = 'lease-pass-1';
+  const cam1 = leaseRow('cam1', 'abc123abc123', 'lease-1a1a1a1a1a1a', PASS);
+  const cam2 = leaseRow('cam2', 'def456def456', 'lease-2b2b2b2b2b2b', 'lease-pass-2');
+  const leases = new Map([
+    ['cam1', cam1],
+    ['cam2', cam2],
+  ]);
+  const ask = (plane: 'f1' | 'f2', req: AuthorizeRequest) => decideRtsp(tables, plane, req, leases);
+  for (const cred of [basic, digest]) {
+    const what = cred === basic ? 'Basic' : 'Digest';
+    assert.deepEqual(ask('f1', cred(cam1.rtspUser, PASS, 'cam1')), { result: 'ok', leaseUser: cam1.rtspUser }, what);
+    assert.equal(ask('f2', cred(cam1.rtspUser, PASS, 'cam1', 'publish')).result, 'ok', `${what}: F2 publish`);
+    assert.equal(ask('f2', cred(cam1.rtspUser, PASS, 'cam1')).result, 'forbidden', `${what}: no F2 read`);
+    assert.equal(ask('f1', cred(cam1.rtspUser, PASS, 'cam1', 'publish')).result, 'forbidden', `${what}: no F1 publish`);
+    assert.equal(ask('f1', cred(cam1.rtspUser, PASS, 'cam2')).result, 'forbidden', `${what}: another camera's F1`);
+    assert.equal(ask('f1', cred(cam1.rtspUser, PASS, 'cam3')).result, 'forbidden', `${what}: an unleased camera`);
+    // Another lease's camera: its F2 is leased to another token, and this credential has no right there anyway.
+    const other = ask('f2', cred(cam1.rtspUser, PASS, 'cam2', 'publish'));
+    assert.deepEqual(other, { result: 'forbidden', leaseUser: cam1.rtspUser }, `${what}: another camera's F2`);
+    assert.equal(ask('f2', cred(cam1.rtspUser, 'wrong', 'cam1', 'publish')).result, 'unauthorized', what);
+    assert.equal(ask('f2', cred(cam2.rtspUser, PASS, 'cam1', 'publish')).result, 'unauthorized', `${what}: the pair`);
+    assert.equal(ask('f1', cred('lease-nobody', PASS, 'cam1')).result, 'unauthorized', `${what}: the user decides`);
+    // Released or expired: the worker's lease list no longer has it.
+    const left = new Map([['cam2', cam2]]);
+    const gone = decideRtsp(tables, 'f2', cred(cam1.rtspUser, PASS, 'cam1', 'publish'), left);
+    assert.equal(gone.result, 'unauthorized', `${what}: after the lease`);
+  }
+  // Basic with another user name and the lease's password: unlike a token, the user name counts.
+  assert.equal(ask('f1', basic('anyone', PASS, 'cam1')).result, 'unauthorized');
+  // The holder's API token still publishes its leased camera; a leased credential does not open the token's rights.
+  assert.equal(ask('f2', digest('abc123abc123', SECRET, 'cam1', 'publish')).result, 'ok');
+  assert.equal(ask('f2', digest('def456def456', OTHER, 'cam1', 'publish')).result, 'forbidden');
 });
