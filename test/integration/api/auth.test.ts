@@ -83,6 +83,17 @@ describe('every route but /health needs a credential', () => {
     for (const [method, path] of routes) {
       if (publicRoutes.has(`${method} ${path}`)) continue;
       const body = ['POST', 'PUT', 'PATCH'].includes(method) ? {} : undefined;
+      if (method === 'HEAD') {
+        // A HEAD answer has no body (RFC 9110 9.3.2): the status and the JSON type of the GET's error are what it has.
+        for (const token of [undefined, 'not-a-token']) {
+          const res = await api(tc.url, path, { method, token });
+          assert.equal(res.status, 401, `HEAD ${path} with ${token ?? 'no token'}`);
+          assert.match(res.headers.get('content-type') ?? '', /^application\/json/);
+          assert.equal(res.text, '');
+        }
+        checked++;
+        continue;
+      }
       const none = await api(tc.url, path, { method, body });
       assertError(none, 401, 'unauthorized');
       const bogus = await api(tc.url, path, { method, body, token: 'not-a-token' });
