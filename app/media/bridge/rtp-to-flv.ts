@@ -4,13 +4,10 @@
  *
  * Timing: each track's RTP clock is unwrapped and counted from the first packet of the whole stream, the track's
  * start shifted by when its first packet arrived after the stream's first one (so audio and video start aligned
- * to within the network's jitter). Once both tracks have an RTCP sender report, the reports say where each track
- * really is on the source's wall clock, and the start offsets are corrected once (see align()). RTP carries
- * presentation times only: pictures go out with DTS = PTS, which is right for streams without B-frames (cameras
- * and Cupola's presets).
+ * to within the network's jitter). Sender reports are not used yet. RTP carries presentation times only: pictures
+ * go out with DTS = PTS, which is right for streams without B-frames (cameras and Cupola's presets).
  * Other codecs are skipped, whole tracks, and named in `skipped`.
  */
-import { senderReport, type SenderReport } from '../rtsp/rtp-packet.js';
 import { parseSdp, type SdpMedia } from '../rtsp/sdp.js';
 import { AacDepacketizer } from './aac-depacketizer.js';
 import { H264Depacketizer, type AccessUnit } from './h264-depacketizer.js';
@@ -35,12 +32,7 @@ interface Track {
   last: number | null;
   offsetMs: number | null;
   firstExt: number;
-  /** The track's latest RTCP sender report. */
-  report: SenderReport | null;
 }
-
-/** A skew between the tracks' reports and their arrival beyond this is not believed (a broken sender clock). */
-const MAX_SKEW_MS = 5000;
 
 const NAL_SPS = 7;
 const NAL_PPS = 8;
@@ -77,8 +69,6 @@ export class RtpToFlv implements RtpSink {
   private audioConfigSent = false;
   private startedAt: number | null = null;
   private closed = false;
-  /** The reports' correction of the start offsets: done once, how much, and to which track (for stats and tests). */
-  aligned: { track: 'video' | 'audio'; shiftMs: number } | null = null;
 
   constructor(
     sdp: string,
@@ -89,14 +79,7 @@ export class RtpToFlv implements RtpSink {
     if ('error' in parsed) throw new Error(`RTP → FLV: ${parsed.error}`);
     for (const media of parsed.media) {
       const codec = media.codec.toUpperCase();
-      const track = (): Track => ({
-        clockRate: media.clockRate,
-        ext: 0,
-        last: null,
-        offsetMs: null,
-        firstExt: 0,
-        report: null,
-      });
+      const track = (): Track => ({ clockRate: media.clockRate, ext: 0, last: null, offsetMs: null, firstExt: 0 });
       if (media.media === 'video' && codec === 'H264' && !this.video && media.clockRate > 0) {
         const sets = (fmtp(media)['sprop-parameter-sets'] ?? '').split(',').filter(Boolean);
         for (const nal of sets.map((s) => Buffer.from(s, 'base64'))) this.noteParameterSet(nal);
@@ -138,16 +121,9 @@ export class RtpToFlv implements RtpSink {
     return true;
   }
 
-  /** See RtpSink: sender reports are kept per track, for align(). */
-  writeRtcp(trackIndex: number, packet: Buffer): boolean {
-    if (this.closed) return false;
-    const track = [this.video, this.audio].find((t) => t?.index === trackIndex)?.track;
-    const report = senderReport(packet);
-    if (track && report) {
-      track.report = report;
-      this.align();
-    }
-    return true;
+  /** See RtpSink (sender reports are not used yet, see the file comment). */
+  writeRtcp(): boolean {
+    return !this.closed;
   }
 
   /** See RtpSink. */
@@ -192,26 +168,6 @@ export class RtpToFlv implements RtpSink {
     if (type === NAL_SPS) this.sps = Buffer.from(nal);
     else if (type === NAL_PPS) this.pps = Buffer.from(nal);
     this.configSent = false;
-  }
-
-  /**
-   * Arrival put each track's start on the timeline; the sender reports say where the tracks really are relative to
-   * each other. Once both tracks have sent media and a report, the difference is corrected, once: by moving the
-   * track that is behind *later* (a short gap in it), never the other one earlier, which would send timestamps back.
-   */
-  private align(): void {
-    const [v, a] = [this.video?.track, this.audio?.track];
-    if (this.aligned || !v?.report || !a?.report || v.last === null || a.last === null) return;
-    // Timeline ms minus the source's wall clock (ms) of each track's latest packet: equal when aligned.
-    const lead = (t: Track): number => {
-      const ms = t.offsetMs! + ((t.ext - t.firstExt) * 1000) / t.clockRate;
-      const wallS = t.report!.ntpSeconds + ((t.last! - t.report!.rtpTimestamp) | 0) / t.clockRate;
-      return ms - wallS * 1000;
-    };
-    const skew = lead(a) - lead(v);
-    if (Math.abs(skew) > MAX_SKEW_MS) return;
-    this.aligned = skew > 0 ? { track: 'video', shiftMs: skew } : { track: 'audio', shiftMs: -skew };
-    (skew > 0 ? v : a).offsetMs! += Math.abs(skew);
   }
 
   /** Milliseconds of `rtpTime` on the stream's timeline (see the file comment). */

@@ -41,7 +41,6 @@ export function rtspAndRtmp(f1: PullTarget, rtmp: () => RtmpOut | null, log: Log
           return rtsp.writeRtp(track, packet);
         },
         writeRtcp(track, packet) {
-          flv?.writeRtcp(track, packet);
           return rtsp.writeRtcp(track, packet);
         },
         close() {
