@@ -4,7 +4,6 @@
  */
 import type { CopyPreset, EncodePreset, Preset } from '../config/compressor.js';
 import { hwFamily, hwInitArgs, hwUploadFilter, type HwFamily } from '../ffmpeg/encoders.js';
-import { redactArgs } from '../supervisor/launch.js';
 
 /** A preset's encode options: `global` goes before the input (hardware device set-up), `options` after it. */
 export interface EncodeArgs {
@@ -153,9 +152,4 @@ export function withCredentials(url: string, user: string, password: string): st
  */
 export function withoutCredentials(argv: readonly string[]): string[] {
   return argv.map((a) => a.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^\s/@]*@/i, '$1'));
-}
-
-/** The argv as safe to log or return from the API: URL credentials and secret query parameters masked. */
-export function redactJobArgs(argv: readonly string[]): string[] {
-  return redactArgs(argv);
 }

@@ -159,8 +159,10 @@ export class MasterRole {
   }
 
   private publish(entries: RelayEntry[]): void {
-    const key = (list: RelayEntry[]) => JSON.stringify(list.map((e) => [e.plane, e.path, e.url, e.user]).sort());
-    if (key(entries) === key(this.current) && entries.every((e, i) => e.password === this.current[i]?.password)) return;
+    // One order for one set (a camera back online is listed last by its slave): then any field that differs counts.
+    const key = (e: RelayEntry) => `${e.plane} ${e.path}`;
+    entries.sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0));
+    if (JSON.stringify(entries) === JSON.stringify(this.current)) return;
     this.current = entries;
     this.deps.plane.setRelays(entries);
   }

@@ -6,6 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { LeaseTable } from '../cameras/leases.js';
 import type { CameraRegistry } from '../cameras/registry.js';
 import type { Config } from '../config/schema.js';
 import type { EventBus } from '../events/bus.js';
@@ -32,17 +33,10 @@ export interface Spawner {
 }
 
 /**
- * The camera leases as the role needs them (app/cameras/leases.ts): the token each F2 publisher must be, and the
- * check (user, password hash, HA1: no password) of each lease's own RTSP credential.
+ * The camera leases as the role needs them: the token each F2 publisher must be, and the check (user, password hash,
+ * HA1: no password) of each lease's own RTSP credential.
  */
-export interface LeaseHolders {
-  publishers(): Array<{
-    cameraId: string;
-    holder: string;
-    tokenId: string;
-    rtsp: { user: string; hash: string; ha1: string };
-  }>;
-}
+export type LeaseHolders = Pick<LeaseTable, 'publishers'>;
 
 /** What the role is built from. */
 export interface SlaveDeps {

@@ -79,13 +79,3 @@ export function decideRtsp(
   if (lease && lease !== own && lease.tokenId !== token?.id) return { result: 'forbidden', ...who, lease };
   return { result: 'ok', ...who };
 }
-
-/** decideRtsp's answer alone. */
-export function authorizeRtsp(
-  tables: AccessTables,
-  plane: Plane,
-  req: AuthorizeRequest,
-  leases?: LeaseMap,
-): AuthResult {
-  return decideRtsp(tables, plane, req, leases).result;
-}

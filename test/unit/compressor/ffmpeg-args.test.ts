@@ -1,14 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { BUILT_IN_PRESETS, presetSchema, type EncodePreset } from '../../../app/config/compressor.js';
-import {
-  encodeArgs,
-  inputArgs,
-  jobArgs,
-  outputArgs,
-  redactJobArgs,
-  withCredentials,
-} from '../../../app/compressor/ffmpeg-args.js';
+import { encodeArgs, inputArgs, jobArgs, outputArgs, withCredentials } from '../../../app/compressor/ffmpeg-args.js';
+import { redactArgs } from '../../../app/supervisor/launch.js';
 
 const F1 = 'rtsp://0123456789ab:cpt_0123456789ab_s3cr3tTOKENs3cr3tTOKEN@10.0.0.5:8554/gate-1';
 const F2 = 'rtsp://0123456789ab:cpt_0123456789ab_s3cr3tTOKENs3cr3tTOKEN@10.0.0.5:8555/gate-1';
@@ -141,7 +135,7 @@ test('credentials go into the URL, and never into what is logged', () => {
   assert.equal(url, 'rtsp://0123456789ab:cpt_0123456789ab_s3cr3t@10.0.0.5:8555/gate-1');
   assert.equal(withCredentials('rtsp://old:pw@h/x', 'a b', 'p@ss:word'), 'rtsp://a%20b:p%40ss%3Aword@h/x');
   const args = jobArgs({ preset: BUILT_IN_PRESETS['480p-economy']!, encoder: 'libx264', f1Url: F1, f2Url: F2 });
-  const shown = redactJobArgs([...args, 'rtmp://h/live/cam?key=abc&x=1']);
+  const shown = redactArgs([...args, 'rtmp://h/live/cam?key=abc&x=1']);
   assert.ok(!shown.join(' ').includes('s3cr3t'), shown.join(' '));
   assert.ok(shown.includes('rtsp://0123456789ab:***@10.0.0.5:8554/gate-1'));
   assert.ok(shown.includes('rtsp://0123456789ab:***@10.0.0.5:8555/gate-1'));

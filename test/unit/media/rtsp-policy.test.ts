@@ -4,7 +4,11 @@ import { test } from 'node:test';
 import { digestHa1, digestResponse } from '../../../app/media/rtsp/auth.js';
 import type { AuthorizeRequest } from '../../../app/media/rtsp/types.js';
 import type { AccessTables, LeaseEntry } from '../../../app/media/worker/protocol.js';
-import { authorizeRtsp, decideRtsp } from '../../../app/media/worker/rtsp-policy.js';
+import { decideRtsp, type LeaseMap, type Plane } from '../../../app/media/worker/rtsp-policy.js';
+
+/** The verdict alone. */
+const authorizeRtsp = (tables: AccessTables, plane: Plane, req: AuthorizeRequest, leases?: LeaseMap) =>
+  decideRtsp(tables, plane, req, leases).result;
 
 const SECRET = 'cpt_abc123abc123_s3cret';
 const OTHER = 'cpt_def456def456_0ther';
