@@ -1,4 +1,5 @@
 /** The ffmpeg command line of an HLS preview muxer: RTSP over TCP in, fMP4 HLS out, video copied (no re-encode). */
+import { previewInputArgs } from '../preview/input-args.js';
 
 /** The playlist ffmpeg writes in the muxer's directory (served rewritten, see live-window.ts). */
 export const PLAYLIST = 'index.m3u8';
@@ -32,10 +33,7 @@ export interface HlsArgsOptions {
  */
 export function hlsArgs(o: HlsArgsOptions): string[] {
   return [
-    ...['-hide_banner', '-loglevel', 'warning'], // no -nostdin: the Supervisor stops ffmpeg with `q`
-    // nobuffer: no demuxer buffering; fpsprobesize 0: no frame-rate probing (a copy does not need it), which saves
-    // ~0.8 s of start-up; -timeout: a dead server ends the read.
-    ...['-fflags', 'nobuffer', '-fpsprobesize', '0', '-rtsp_transport', 'tcp', '-timeout', '10000000', '-i', o.url],
+    ...previewInputArgs(o.url), // a copy needs no frame-rate probing
     ...['-map', '0:v:0', '-c', 'copy', '-an', '-sn', '-dn'],
     ...['-f', 'hls', '-hls_time', String(o.segmentS), '-hls_list_size', String(o.listSize)],
     ...['-hls_segment_type', 'fmp4', '-hls_fmp4_init_filename', INIT_SEGMENT, '-hls_segment_filename', 'seg%d.m4s'],

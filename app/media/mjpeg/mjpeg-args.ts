@@ -1,4 +1,5 @@
 /** The ffmpeg command line of an MJPEG preview decoder: RTSP over TCP in, JPEG images at a fixed rate on fd 3. */
+import { previewInputArgs } from '../preview/input-args.js';
 
 /** Options of a decoder's command line. */
 export interface MjpegArgsOptions {
@@ -17,9 +18,7 @@ export interface MjpegArgsOptions {
  */
 export function mjpegArgs(o: MjpegArgsOptions): string[] {
   return [
-    ...['-hide_banner', '-loglevel', 'warning'], // no -nostdin: the Supervisor stops ffmpeg with `q`
-    ...['-fflags', 'nobuffer', '-flags', 'low_delay', '-fpsprobesize', '0'],
-    ...['-rtsp_transport', 'tcp', '-timeout', '10000000', '-i', o.url],
+    ...previewInputArgs(o.url, ['-flags', 'low_delay']),
     ...['-map', '0:v:0', '-an', '-sn', '-dn'],
     ...['-vf', `fps=${o.fps},scale=${o.width}:-2:flags=bilinear:out_range=full,format=yuvj420p`],
     ...['-c:v', 'mjpeg', '-q:v', '5', '-f', 'image2pipe', 'pipe:3'],
